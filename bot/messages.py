@@ -1,0 +1,515 @@
+"""Every sentence Shipshape says to a person, in one place.
+
+Errors say what was found and how to fix it; usage errors come with a correct example.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+# ---- configuration (printed by the CLI, one line per problem) -----------------------------
+
+SLACK_APPS = "https://api.slack.com/apps"
+CONFIG_MISSING_BOT_TOKEN = (
+    "SLACK_BOT_TOKEN is not set. Copy the Bot User OAuth Token (xoxb-...) from "
+    f"{SLACK_APPS} > your app > OAuth & Permissions, after installing the app."
+)
+CONFIG_BAD_BOT_TOKEN = (
+    "SLACK_BOT_TOKEN does not start with xoxb-. Use the Bot User OAuth Token from "
+    f"{SLACK_APPS} > your app > OAuth & Permissions (not the user or app-level token)."
+)
+CONFIG_BAD_APP_TOKEN = (
+    "SLACK_APP_TOKEN does not start with xapp-. Generate an app-level token with the "
+    f"connections:write scope at {SLACK_APPS} > your app > Basic Information > App-Level Tokens."
+)
+CONFIG_MISSING_SIGNING_SECRET = (
+    "SLACK_SIGNING_SECRET is not set, and without SLACK_APP_TOKEN Shipshape runs in HTTP mode, "
+    "which needs it. Copy the Signing Secret from "
+    f"{SLACK_APPS} > your app > Basic Information > App Credentials, or set SLACK_APP_TOKEN "
+    "(xapp-..., scope connections:write) to use Socket Mode instead."
+)
+CONFIG_HEADER = "Shipshape cannot start:"
+CONFIG_FOOTER = "Set these in the environment or in a .env file in this folder (see README.md)."
+
+
+def config_bad_url(name: str, value: str) -> str:
+    return f"{name} is {value!r}, which is not an http(s) URL. Set it to a full URL or unset it."
+
+
+def config_bad_timezone(value: str) -> str:
+    return (
+        f"SHIPSHAPE_TIMEZONE is {value!r}, which is not a time zone name. "
+        "Use an IANA name such as Europe/Berlin or America/New_York."
+    )
+
+
+def config_bad_admins(values: Sequence[str]) -> str:
+    return (
+        f"SHIPSHAPE_ADMINS has {', '.join(repr(v) for v in values)}, which are not Slack user "
+        "ids. Use ids like U012AB3CD (a person's profile > ... > Copy member ID), comma-separated."
+    )
+
+
+def config_partial_github_app(missing: Sequence[str]) -> str:
+    return (
+        f"GitHub App authentication needs {', '.join(missing)} too. Set all three of "
+        "GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID, or none."
+    )
+
+
+def slack_rejected_token(error: str) -> str:
+    return (
+        f"Slack rejected SLACK_BOT_TOKEN ({error}). Copy the Bot User OAuth Token again from "
+        f"{SLACK_APPS} > your app > OAuth & Permissions, and check the app is installed."
+    )
+
+
+def slack_unreachable(url: str, error: str) -> str:
+    return f"Could not reach the Slack API at {url} ({error}). Check the network or SLACK_API_URL."
+
+
+def port_in_use(host: str, port: int, error: str) -> str:
+    return f"Cannot listen on {host}:{port} ({error}). Pick another with --port or PORT."
+
+
+def serving(mode: str, host: str, port: int) -> str:
+    slack = (
+        "Slack: Socket Mode (no public URL needed)"
+        if mode == "socket"
+        else f"Slack: HTTP mode, requests at http://{host}:{port}/slack/events"
+    )
+    return (
+        f"Shipshape is running on http://{host}:{port} (health: /healthz). {slack}. Ctrl-C stops."
+    )
+
+
+STOPPED = "Shipshape stopped."
+
+# ---- generic command errors ----------------------------------------------------------------
+
+UNCLOSED_QUOTE = (
+    'A quote is not closed. Put values with spaces in matching quotes: title="Checkout down".'
+)
+INTERNAL_ERROR = (
+    "Something went wrong on Shipshape's side and nothing was stored. "
+    "Please try again; if it keeps happening, ask whoever runs Shipshape to check its log."
+)
+
+
+def usage_reply(problem: str, example: str) -> str:
+    if not example:
+        return f":warning: {problem}"
+    return f":warning: {problem}\nFor example: `{example}`"
+
+
+def text_too_long(length: int, limit: int) -> str:
+    return f"That command is {length} characters long; the limit is {limit}. Shorten it."
+
+
+def unknown_key(key: str, known: Sequence[str]) -> str:
+    options = ", ".join(f"`{k}=`" for k in known) or "none"
+    return f"`{key}=` is not an option here. Options: {options}."
+
+
+def unknown_flag(flag: str, known: Sequence[str]) -> str:
+    flags = ", ".join(f"`--{f}`" for f in known) or "none"
+    return f"`{flag}` is not a flag here. Flags: {flags}."
+
+
+def flag_takes_no_value(flag: str) -> str:
+    return f"`--{flag}` takes no value. Write it alone: `--{flag}`."
+
+
+def repeated_key(key: str) -> str:
+    return f"`{key}` is given twice. Give each option once."
+
+
+def empty_value(key: str) -> str:
+    return f"`{key}=` has no value. Write it as `{key}=VALUE`, quoting values with spaces."
+
+
+def unexpected_words(words: Sequence[str], grammar: str) -> str:
+    shown = " ".join(words)
+    return f"I did not expect `{shown}` there. The form is `{grammar}`; quote values with spaces."
+
+
+def bad_limit(value: int, maximum: int) -> str:
+    return f"{value} is not a number of rows I can show. Use a number from 1 to {maximum}."
+
+
+def bad_id(kind: str, value: str) -> str:
+    return f"`{value}` is not a {kind} id. Ids are numbers, like `42` or `#42`."
+
+
+def bad_service(value: str) -> str:
+    return (
+        f"`{value}` is not a service name. Use letters, digits, `.`, `_`, `-` or `/`, "
+        "starting with a letter or digit (at most 80 characters), like `api` or `checkout-web`."
+    )
+
+
+def bad_env(value: str) -> str:
+    return (
+        f"`{value}` is not an environment name. Use letters, digits, `.`, `_` or `-`, "
+        "like `env=production` or `env=staging`."
+    )
+
+
+def bad_version(value: str, limit: int) -> str:
+    return f"`{value[:40]}` is not a version: use one word of at most {limit} characters, like `v1.2.3`."
+
+
+def bad_sha(value: str) -> str:
+    return f"`{value}` is not a commit sha. Give 7 to 40 hex characters, like `sha=a1b2c3d`."
+
+
+def bad_repo(value: str) -> str:
+    return f"`{value}` is not a GitHub repository. Write it as OWNER/NAME, like `repo=acme/api`."
+
+
+def bad_url(value: str) -> str:
+    return f"`{value[:80]}` is not a link. Give a full http(s) URL, like `url=https://ci.example.com/run/7`."
+
+
+def bad_status(value: str) -> str:
+    return f"`status={value}` is not a deploy status. Use `status=success` or `status=failed`."
+
+
+def bad_severity(value: str) -> str:
+    return f"`sev={value}` is not a severity. Use 1 (most severe) to 4, like `sev=2`."
+
+
+def bad_time(key: str, value: str, reason: str, tz: str) -> str:
+    if reason == "future":
+        return f"`{key}={value}` is in the future. Record things once they have happened."
+    if reason == "too_old":
+        return f"`{key}={value}` is before the year 2000. Check the date."
+    return (
+        f"I can't read `{key}={value}` as a time. Use ISO-8601 like `{key}=2026-11-20T14:05Z`, "
+        f'or `{key}="2026-11-20 14:05"` (taken in {tz}), or `{key}="15m ago"`, `{key}="2h ago"`, '
+        f'`{key}="yesterday 14:00"`.'
+    )
+
+
+def deploy_not_found(deploy_id: int) -> str:
+    return (
+        f"There is no deploy #{deploy_id}. `/deploy list` shows the latest deploys and their ids."
+    )
+
+
+def incident_not_found(incident_id: int) -> str:
+    return (
+        f"There is no incident #{incident_id}. `/incident list all` shows incidents and their ids."
+    )
+
+
+def already_recorded(kind: str, record_id: int) -> str:
+    return f"{kind} #{record_id} was already recorded from this request; nothing was added."
+
+
+# ---- /deploy -------------------------------------------------------------------------------
+
+DEPLOY_GRAMMAR = (
+    "/deploy SERVICE [VERSION] [env=ENV] [sha=SHA] [repo=OWNER/NAME] [at=TIME] "
+    "[status=success|failed] [url=URL] [--hotfix] [--rollback[=DEPLOY_ID]]"
+)
+DEPLOY_EXAMPLE = "/deploy api v1.2.3 env=production sha=a1b2c3d"
+DEPLOY_LIST_GRAMMAR = "/deploy list [SERVICE] [N]"
+DEPLOY_LIST_EXAMPLE = "/deploy list api 10"
+DEPLOY_UNDO_EXAMPLE = "/deploy undo 42"
+MISSING_SERVICE = "Name the service that was deployed."
+UNDO_NEEDS_ONE_ID = "Name one deploy to undo by its id."
+HOTFIX = "hotfix"
+DEPLOY_HELP = f"""*Record a deploy*
+`{DEPLOY_GRAMMAR}`
+• `/deploy api v1.2.3`: api v1.2.3 reached production just now
+• `/deploy web env=staging at="15m ago"`: a staging deploy 15 minutes ago
+• `/deploy api v1.2.4 --hotfix`: an unplanned fix (counts toward rework rate)
+• `/deploy api v1.2.2 --rollback`: rolls back the previous successful api deploy, which then counts as a failed change (`--rollback=42` names it)
+• `/deploy api status=failed`: an attempt that never reached production (counted apart, in no metric)
+Times: ISO-8601 (`at=2026-11-20T14:05Z`, `at="2026-11-20 14:05"` in the team time zone) or `at="15m ago"`, `at="yesterday 14:00"`.
+*Other forms*
+• `{DEPLOY_LIST_GRAMMAR}`: the latest deploys (10 by default)
+• `/deploy undo ID`: delete a deploy recorded by mistake (within 24 hours from the channel it was recorded in; later, admins only)
+• `/deploy` alone opens a form."""
+
+
+def deploy_recorded(deploy_id: int, what: str, failed: bool) -> str:
+    sentence = f"Deploy #{deploy_id} recorded: {what}"
+    if failed:
+        sentence += " (failed attempt: it never reached users, so it counts in no metric)"
+    return sentence
+
+
+def recorded_by(user_id: str) -> str:
+    return f"Recorded by <@{user_id}>"
+
+
+def finished_at(when: str) -> str:
+    return f"finished {when}"
+
+
+def at_sha(short_sha: str, repo: str | None) -> str:
+    return f"`{short_sha}` in {repo}" if repo else f"`{short_sha}`"
+
+
+def rolls_back(deploy_id: int, what: str) -> str:
+    return f"rolls back #{deploy_id} ({what}), which now counts as a failed change"
+
+
+def rollback_of(deploy_id: int) -> str:
+    return f"rollback of #{deploy_id}"
+
+
+def link(url: str) -> str:
+    return f"<{url}|details>"
+
+
+def no_previous_deploy(service: str, env: str) -> str:
+    return (
+        f"There is no earlier successful deploy of {service} to {env} to roll back. "
+        "Name the deploy with `--rollback=ID` (see `/deploy list`)."
+    )
+
+
+def rollback_other_service(deploy_id: int, its_service: str, service: str) -> str:
+    return (
+        f"Deploy #{deploy_id} is of {its_service}, not {service}. A rollback undoes a deploy "
+        f"of the same service: check the id with `/deploy list {service}`."
+    )
+
+
+def rollback_of_failed(deploy_id: int) -> str:
+    return (
+        f"Deploy #{deploy_id} was a failed attempt that never reached production, so there is "
+        "nothing to roll back. Name the successful deploy you rolled back."
+    )
+
+
+def rollback_before_target(deploy_id: int) -> str:
+    return (
+        f"Deploy #{deploy_id} finished after this one, so this cannot roll it back. "
+        "Check `at=` or the id."
+    )
+
+
+def no_deploys(service: str | None) -> str:
+    return f"No deploys of {service} recorded yet." if service else "No deploys recorded yet."
+
+
+def deploy_list_header(count: int, service: str | None, tz: str) -> str:
+    what = f" of {service}" if service else ""
+    return f"*Latest {count} deploys{what}* (times in {tz})"
+
+
+def deploy_list_line(deploy_id: int, when: str, what: str, marks: Sequence[str]) -> str:
+    return f"`#{deploy_id}` {when} · {what} · {', '.join(marks)}"
+
+
+def undo_not_allowed(deploy_id: int, source: str, hours: int) -> str:
+    if source != "slack":
+        return f"Deploy #{deploy_id} came from {source}; only a Shipshape admin can delete it."
+    return (
+        f"Deploy #{deploy_id} can be undone by anyone only within {hours} hours of recording it "
+        "and from the channel it was recorded in. Ask a Shipshape admin (SHIPSHAPE_ADMINS or a "
+        "workspace admin) to delete it."
+    )
+
+
+def deploy_deleted(
+    deploy_id: int, what: str, unlinked: Sequence[int], rollbacks: Sequence[int]
+) -> str:
+    lines = [f"Deploy #{deploy_id} ({what}) deleted."]
+    for incident_id in unlinked:
+        lines.append(f"Incident #{incident_id} was linked to it and is now unlinked.")
+    for other in rollbacks:
+        lines.append(f"Deploy #{other} rolled it back and no longer counts as a rollback.")
+    return "\n".join(lines)
+
+
+# ---- /incident -----------------------------------------------------------------------------
+
+INCIDENT_OPEN_EXAMPLE = '/incident open api Checkout errors sev=2 at="15m ago"'
+INCIDENT_RESOLVE_EXAMPLE = "/incident resolve 7"
+INCIDENT_LINK_EXAMPLE = "/incident link 7 deploy=42"
+INCIDENT_LIST_EXAMPLE = "/incident list all"
+MISSING_SERVICE_AND_TITLE = "Name the affected service and describe the incident."
+MISSING_TITLE = "Describe the incident in a few words after the service name."
+RESOLVE_NEEDS_ONE_ID = "Name one incident to resolve by its id."
+LINK_NEEDS_ID_AND_DEPLOY = (
+    "Name the incident and its cause: an incident id and `deploy=ID` or `deploy=none`."
+)
+NO_DEPLOY_CAUSED = "No deploy caused this (`deploy=none`): it counts in no deploy's failure rate."
+CHANGE_LINK = "Change link"
+STILL_OPEN = "open"
+INCIDENT_HELP = f"""*Record incidents*
+• `/incident open SERVICE TITLE... [sev=1|2|3|4] [deploy=ID|none] [at=TIME]`: an incident that started at `at` (default now). It is linked to the latest successful production deploy of SERVICE at or before its start, unless `deploy=ID` names the cause or `deploy=none` says no change caused it.
+  e.g. `{INCIDENT_OPEN_EXAMPLE}`
+• `/incident resolve ID [at=TIME]`: it recovered (default now)
+• `/incident link ID deploy=ID|none`: change what caused it
+• `/incident list [open|all]`: open incidents (or all)
+• `/incident` alone opens a form.
+A linked incident makes its deploy a failed change; its recovery time counts as failed deployment recovery time."""
+
+
+def unknown_incident_subcommand(word: str) -> str:
+    return f"`{word}` is not something /incident does. Use `open`, `resolve`, `link`, `list` or `help`."
+
+
+def title_too_long(length: int, limit: int) -> str:
+    return f"The title is {length} characters long; keep it to {limit}."
+
+
+def bad_incident_list(value: str) -> str:
+    return f"`/incident list {value}` is not a listing I know. Use `/incident list` or `/incident list all`."
+
+
+def link_to_failed_attempt(deploy_id: int) -> str:
+    return (
+        f"Deploy #{deploy_id} was a failed attempt that never reached production, so it cannot "
+        "have caused an incident. Link the deploy that did reach production, or `deploy=none`."
+    )
+
+
+def already_resolved(incident_id: int, when: str) -> str:
+    return f"Incident #{incident_id} was already resolved at {when}; nothing changed."
+
+
+def resolve_before_start(incident_id: int, started: str) -> str:
+    return (
+        f"Incident #{incident_id} started at {started}; it cannot be resolved before that. "
+        "Check `at=`."
+    )
+
+
+def incident_opened(incident_id: int, service: str, title: str, severity: int | None) -> str:
+    sev = f" (sev {severity})" if severity else ""
+    return f"Incident #{incident_id} opened on {service}: {title}{sev}"
+
+
+def incident_resolved_title(incident_id: int, service: str, title: str, took: str) -> str:
+    return f"Incident #{incident_id} on {service} resolved after {took}: {title}"
+
+
+def incident_resolved(incident_id: int) -> str:
+    return f"Incident #{incident_id} resolved."
+
+
+def incident_relinked(incident_id: int, link_text: str) -> str:
+    return f"Incident #{incident_id} updated. {link_text}"
+
+
+def caused_by(deploy_id: int, what: str, when: str) -> str:
+    return f"Caused by deploy #{deploy_id} ({what}, finished {when}): it counts as a failed change."
+
+
+def not_linked(service: str, started: str) -> str:
+    return (
+        f"Not linked to a deploy: no successful production deploy of {service} finished at or "
+        f"before {started}. Use *{CHANGE_LINK}* if a deploy caused it."
+    )
+
+
+def started_at(when: str) -> str:
+    return f"Started {when}"
+
+
+def resolved_at(when: str) -> str:
+    return f"resolved {when}"
+
+
+def resolved_after(took: str) -> str:
+    return f"resolved after {took}"
+
+
+def cause_short(cause: str, deploy_id: int | None) -> str:
+    if deploy_id:
+        return f"deploy #{deploy_id}"
+    return "no deploy" if cause == "none" else "not linked"
+
+
+def no_incidents(only_open: bool) -> str:
+    return "No open incidents." if only_open else "No incidents recorded yet."
+
+
+def incident_list_header(count: int, only_open: bool, tz: str) -> str:
+    what = "open incidents" if only_open else "latest incidents"
+    return f"*{count} {what}* (times in {tz})"
+
+
+def incident_list_line(
+    incident_id: int, when: str, service: str, title: str, severity: int | None,
+    state: str, cause: str,
+) -> str:  # fmt: skip
+    sev = f" sev {severity} ·" if severity else ""
+    return f"`#{incident_id}` {when} · {service}: {title} ·{sev} {state} · {cause}"
+
+
+def link_modal_intro(incident_id: int, title: str) -> str:
+    return f"What caused incident #{incident_id} ({title})?"
+
+
+def severity_option(level: str) -> str:
+    return {"1": "1: critical", "2": "2: major", "3": "3: minor", "4": "4: low"}[level]
+
+
+# ---- modals --------------------------------------------------------------------------------
+
+DEPLOY_MODAL_TITLE = "Record a deploy"
+INCIDENT_MODAL_TITLE = "Record an incident"
+LINK_MODAL_TITLE = "Incident cause"
+MODAL_SUBMIT = "Save"
+MODAL_CANCEL = "Cancel"
+FIELD_SERVICE = "Service"
+FIELD_VERSION = "Version"
+FIELD_ENV = "Environment"
+FIELD_AT = "Finished at"
+FIELD_STARTED = "Started at"
+FIELD_STATUS = "Status"
+FIELD_SHA = "Commit sha"
+FIELD_REPO = "Repository (OWNER/NAME)"
+FIELD_URL = "Link"
+FIELD_KIND = "Kind"
+FIELD_ROLLBACK = "Rolls back deploy"
+FIELD_TITLE = "What is wrong"
+FIELD_SEVERITY = "Severity"
+FIELD_CAUSE = "Caused by deploy"
+STATUS_SUCCESS = "success: it reached production"
+STATUS_FAILED = "failed: it never reached production"
+HOTFIX_OPTION = "Hotfix (an unplanned fix)"
+AT_HINT = 'Leave empty for now, or "15m ago", "yesterday 14:00", "2026-11-20 14:05".'
+ROLLBACK_HINT = 'A deploy id, or "previous" for the last successful one of this service.'
+CAUSE_HINT = (
+    'A deploy id, or "none" if no change caused it. Empty links the latest production deploy.'
+)
+
+# ---- App Home ------------------------------------------------------------------------------
+
+HOME_TITLE = "Shipshape: delivery health"
+HOME_INTRO = """Shipshape measures how fast and how safely changes reach users, for teams and services, never for individuals.
+*Record what happens*
+• `/deploy api v1.2.3`: a deploy reached production (`/deploy help` for every option)
+• `/incident open api Checkout errors sev=2`: something broke; it is linked to the deploy that likely caused it
+• `/incident resolve 7`: it recovered
+*Read the numbers*
+• `/dora`: deployment frequency, change lead time, change failure rate, failed deployment recovery time and rework rate
+*Hear from engineers*
+• `/pulse`: short anonymous surveys about where time is lost"""
+
+
+def cannot_open_database(path: str, error: str) -> str:
+    return (
+        f"Cannot open the database SHIPSHAPE_DB={path} ({error}). "
+        "Point SHIPSHAPE_DB at a writable file path."
+    )
+
+
+def bad_port(value: str) -> str:
+    return f"PORT is {value!r}, which is not a port number. Use 1 to 65535, or pass --port."
+
+
+def no_database(path: str) -> str:
+    return (
+        f"There is no database at SHIPSHAPE_DB={path}. Run this in the folder where "
+        "`shipshape serve` runs, or set SHIPSHAPE_DB to its database file."
+    )

@@ -1,0 +1,154 @@
+"""`shipshape serve`: one process running the Slack app, the HTTP server and the scheduler.
+
+Never pre-forked: each worker would run its own scheduler and Socket Mode connection.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from types import FrameType
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.error import BoltError
+from waitress.server import create_server
+
+from bot import messages
+from bot.clock import Clock
+from bot.config import Config, ConfigError
+from bot.deps import Deps
+from bot.slack_app import build_app, web_client
+from bot.web import Web
+from storage.db import Store
+
+log = logging.getLogger(__name__)
+
+THREADS = 16
+MAX_BODY_BYTES = 32 * 1024 * 1024  # GitHub sends webhook payloads of up to 25 MB
+STOP_SECONDS = 8  # SIGTERM to exit stays under the 10 s a supervisor waits
+
+
+class TrackingExecutor(ThreadPoolExecutor):
+    """Bolt's listener pool; it remembers unfinished work so shutdown can wait for it."""
+
+    def __init__(self, max_workers: int) -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix="listener")
+        self._pending: set[Future[Any]] = set()
+        self._pending_lock = threading.Lock()
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future = super().submit(fn, *args, **kwargs)
+        with self._pending_lock:
+            self._pending.add(future)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, future: Future[Any]) -> None:
+        with self._pending_lock:
+            self._pending.discard(future)
+
+    def drain(self, timeout: float) -> None:
+        with self._pending_lock:
+            pending = list(self._pending)
+        wait(pending, timeout=timeout)
+        self.shutdown(wait=False, cancel_futures=True)
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    # Raised in the main thread, where waitress catches it and closes its listeners.
+    raise SystemExit(0)
+
+
+class Server:
+    """Everything `serve` runs, startable and stoppable from tests in the same process."""
+
+    def __init__(self, config: Config, clock: Clock, host: str, port: int) -> None:
+        self.config = config
+        self.store = Store(config.db_path)
+        try:
+            self.store.migrate()
+        except Exception as error:
+            raise ConfigError([messages.cannot_open_database(config.db_path, str(error))]) from None
+        self.deps = Deps(config=config, store=self.store, clock=clock)
+        self.executor = TrackingExecutor(THREADS)
+        client = web_client(config.slack_bot_token or "", config.slack_api_url)
+        try:
+            self.app = build_app(self.deps, client, self.executor)
+        except BoltError as error:
+            self.executor.shutdown()
+            raise ConfigError([messages.slack_rejected_token(str(error))]) from None
+        self.scheduler = BackgroundScheduler(timezone=config.timezone)
+        self.socket: SocketModeHandler | None = None
+        slack = None if config.socket_mode else SlackRequestHandler(self.app)
+        try:
+            self.http = create_server(
+                Web(slack, self.health),
+                host=host,
+                port=port,
+                threads=THREADS,
+                max_request_body_size=MAX_BODY_BYTES,
+                ident="shipshape",
+            )
+        except OSError as error:
+            self.executor.shutdown()
+            raise ConfigError([messages.port_in_use(host, port, str(error))]) from None
+
+    @property
+    def port(self) -> int:
+        return int(self.http.effective_port)  # type: ignore[union-attr]
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        database = self.store.is_healthy()
+        if self.config.socket_mode:
+            connected = bool(self.socket and self.socket.client.is_connected())
+            slack = {"mode": "socket", "connected": connected}
+        else:
+            slack = {"mode": "http", "connected": True}
+        state = {
+            "status": "ok" if database else "error",
+            "database": "ok" if database else "error",
+            "slack": slack,
+            "scheduler": "running" if self.scheduler.running else "stopped",
+        }
+        return database, state
+
+    def start_background(self) -> None:
+        self.scheduler.start()
+        if self.config.socket_mode:
+            self.socket = SocketModeHandler(self.app, self.config.slack_app_token)
+            self.socket.connect()
+
+    def run_forever(self) -> None:
+        """Serve until SIGTERM or Ctrl-C, then stop in order: no new requests, finish the
+        ones in flight, stop the scheduler, close the database."""
+        previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            self.start_background()
+            self.http.run()
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            self.stop()
+
+    def stop(self) -> None:
+        self.http.close()
+        if self.socket is not None:
+            self.socket.close()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self.executor.drain(STOP_SECONDS / 2)
+        self.store.close()
+
+
+def serve(config: Config, clock: Clock, host: str, port: int) -> None:
+    server = Server(config, clock, host, port)
+    mode = "socket" if config.socket_mode else "http"
+    print(messages.serving(mode, host, server.port), file=sys.stderr, flush=True)
+    server.run_forever()
+    print(messages.STOPPED, file=sys.stderr, flush=True)

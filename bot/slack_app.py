@@ -1,0 +1,65 @@
+"""The Bolt app: listeners for every command, event and action, and the error policy."""
+
+from __future__ import annotations
+
+import json
+import logging
+from concurrent.futures import Executor
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.http_retry import default_retry_handlers
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.http_retry.handler import RetryHandler
+
+from bot import home, messages
+from bot.deps import Deps
+from bot.replies import ephemeral
+from commands import deploy, incident
+
+log = logging.getLogger(__name__)
+
+
+def web_client(token: str, base_url: str) -> WebClient:
+    """A Web API client that waits out 429s (Retry-After) and retries dropped connections."""
+    handlers: list[RetryHandler] = [
+        *default_retry_handlers(),
+        RateLimitErrorRetryHandler(max_retry_count=3),
+    ]
+    return WebClient(token=token, base_url=base_url, retry_handlers=handlers, timeout=10)
+
+
+def build_app(deps: Deps, client: WebClient, executor: Executor) -> App:
+    """Raises BoltError when Slack rejects the token (checked with auth.test)."""
+    config = deps.config
+    app = App(
+        client=client,  # carries the bot token; App checks it with auth.test here
+        signing_secret=config.slack_signing_secret or "",
+        # Socket Mode messages are authenticated by the connection, not by a signature.
+        request_verification_enabled=not config.socket_mode,
+        listener_executor=executor,
+        raise_error_for_unhandled_request=False,
+    )
+    deploy.register(app, deps)
+    incident.register(app, deps)
+    home.register(app, deps)
+
+    @app.error
+    def on_error(
+        error: Exception, body: dict[str, Any], response: BoltResponse | None
+    ) -> BoltResponse | None:
+        # Never a 500 to Slack: the person sees a plain apology, and the log has the rest.
+        log.error("listener failed for %s", body.get("type") or body.get("command"), exc_info=error)
+        if response is None:
+            return None
+        if body.get("type") == "view_submission":
+            return BoltResponse(status=200, body="")
+        return BoltResponse(status=200, body=_json(ephemeral(messages.INTERNAL_ERROR)))
+
+    return app
+
+
+def _json(payload: dict[str, Any]) -> str:
+    payload["blocks"] = [b.to_dict() if hasattr(b, "to_dict") else b for b in payload["blocks"]]
+    return json.dumps(payload)

@@ -1,0 +1,49 @@
+"""The WSGI application: Slack events, health, and 404 for the rest."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from bot import messages
+from bot.replies import ephemeral
+
+log = logging.getLogger(__name__)
+
+StartResponse = Callable[..., Any]
+
+
+def _respond(start_response: StartResponse, status: str, payload: dict[str, Any]) -> list[bytes]:
+    body = json.dumps(payload, default=lambda b: b.to_dict()).encode()
+    start_response(
+        status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    )
+    return [body]
+
+
+class Web:
+    def __init__(
+        self, slack: SlackRequestHandler | None, health: Callable[[], tuple[bool, dict[str, Any]]]
+    ) -> None:
+        self.slack = slack  # None in Socket Mode: Slack reaches us over the socket instead
+        self.health = health
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
+        if path == "/healthz" and method in ("GET", "HEAD"):
+            ok, state = self.health()
+            return _respond(start_response, "200 OK" if ok else "503 Service Unavailable", state)
+        if path == "/slack/events" and self.slack is not None:
+            if method != "POST":
+                return _respond(start_response, "405 Method Not Allowed", {"error": "POST only"})
+            try:
+                return self.slack(environ, start_response)
+            except Exception:
+                # Never a 500 to Slack: a slash command shows the apology to the person.
+                log.exception("Slack request failed")
+                return _respond(start_response, "200 OK", ephemeral(messages.INTERNAL_ERROR))
+        return _respond(start_response, "404 Not Found", {"error": "not found"})

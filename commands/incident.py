@@ -1,0 +1,506 @@
+"""/incident: open, resolve, link to the deploy that caused it, list; empty opens a modal."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import pendulum
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot import messages, modals
+from bot.deps import Deps
+from bot.replies import ephemeral, post_in_channel, usage
+from bot.times import duration, from_utc_text, show, utc_text
+from commands import fields
+from commands.args import FieldError, UsageError, clean, tokenize
+from commands.deploy import describe
+from storage import deploys, incidents
+from storage.records import Deploy, Incident
+
+log = logging.getLogger(__name__)
+
+OPEN_KEYS = frozenset({"sev", "deploy", "at"})
+MODAL = "incident_modal"
+LINK_MODAL = "incident_link_modal"
+LINK_ACTION = "incident_change_link"
+LIST_LIMIT = 20
+# The incident's own fields, in the order the modal shows them (errors name these blocks).
+MODAL_FIELDS = ("service", "title", "sev", "deploy", "at")
+NOT_GIVEN = object()
+
+
+@dataclass(frozen=True)
+class OpenIncident:
+    service: str
+    title: str
+    severity: int | None
+    started_at: pendulum.DateTime
+    # An id, None for "no deploy caused this", or NOT_GIVEN to link automatically.
+    deploy: object
+
+
+@dataclass(frozen=True)
+class ResolveIncident:
+    incident_id: int
+    resolved_at: pendulum.DateTime
+
+
+@dataclass(frozen=True)
+class LinkIncident:
+    incident_id: int
+    deploy_id: int | None
+
+
+@dataclass(frozen=True)
+class ListIncidents:
+    only_open: bool
+
+
+class Help:
+    pass
+
+
+class OpenModal:
+    pass
+
+
+Request = OpenIncident | ResolveIncident | LinkIncident | ListIncidents | Help | OpenModal
+
+
+# ---- parse -------------------------------------------------------------------------------
+
+
+def parse(text: str, tz: str, now: pendulum.DateTime) -> Request:
+    """Raises UsageError with the problem and a correct example."""
+    words = clean(text).split()
+    if not words:
+        return OpenModal()
+    head = words[0].lower()
+    if head == "help":
+        return Help()
+    try:
+        if head == "open":
+            return _parse_open(text, tz, now)
+        if head == "resolve":
+            return _parse_resolve(text, tz, now)
+        if head == "link":
+            return _parse_link(text)
+        if head == "list":
+            return _parse_list(text)
+    except FieldError as error:
+        raise UsageError(error.problem, _EXAMPLES[head]) from None
+    raise UsageError(messages.unknown_incident_subcommand(words[0]), messages.INCIDENT_OPEN_EXAMPLE)
+
+
+def _parse_open(text: str, tz: str, now: pendulum.DateTime) -> OpenIncident:
+    args = tokenize(text, keys=OPEN_KEYS, flags=frozenset(), example=messages.INCIDENT_OPEN_EXAMPLE)
+    values = dict(args.options)
+    if len(args.words) > 1:
+        values["service"] = args.words[1]
+    if len(args.words) > 2:
+        values["title"] = " ".join(args.words[2:])
+    return build(values, tz, now)
+
+
+def build(values: dict[str, str], tz: str, now: pendulum.DateTime) -> OpenIncident:
+    """An incident from named values (the command's words and options, or the modal)."""
+    if not values.get("service"):
+        raise FieldError("service", messages.MISSING_SERVICE_AND_TITLE)
+    service = fields.service(values["service"])
+    return OpenIncident(
+        service=service,
+        title=fields.title(values.get("title", "")),
+        severity=fields.severity(values["sev"]) if values.get("sev") else None,
+        started_at=fields.moment("at", values["at"], tz, now) if values.get("at") else now,
+        deploy=fields.deploy_ref("deploy", values["deploy"]) if values.get("deploy") else NOT_GIVEN,
+    )
+
+
+def _parse_resolve(text: str, tz: str, now: pendulum.DateTime) -> ResolveIncident:
+    example = messages.INCIDENT_RESOLVE_EXAMPLE
+    args = tokenize(text, keys=frozenset({"at"}), flags=frozenset(), example=example)
+    if len(args.words) != 2:
+        raise UsageError(messages.RESOLVE_NEEDS_ONE_ID, example)
+    at = args.options.get("at")
+    return ResolveIncident(
+        incident_id=fields.record_id("id", args.words[1], "incident"),
+        resolved_at=fields.moment("at", at, tz, now) if at else now,
+    )
+
+
+def _parse_link(text: str) -> LinkIncident:
+    example = messages.INCIDENT_LINK_EXAMPLE
+    args = tokenize(text, keys=frozenset({"deploy"}), flags=frozenset(), example=example)
+    if len(args.words) != 2 or "deploy" not in args.options:
+        raise UsageError(messages.LINK_NEEDS_ID_AND_DEPLOY, example)
+    return LinkIncident(
+        incident_id=fields.record_id("id", args.words[1], "incident"),
+        deploy_id=fields.deploy_ref("deploy", args.options["deploy"]),
+    )
+
+
+def _parse_list(text: str) -> ListIncidents:
+    example = messages.INCIDENT_LIST_EXAMPLE
+    args = tokenize(text, keys=frozenset(), flags=frozenset(), example=example)
+    rest = [w.lower() for w in args.words[1:]]
+    if rest not in ([], ["open"], ["all"]):
+        raise UsageError(messages.bad_incident_list(" ".join(args.words[1:])), example)
+    return ListIncidents(only_open=rest != ["all"])
+
+
+_EXAMPLES = {
+    "open": messages.INCIDENT_OPEN_EXAMPLE,
+    "resolve": messages.INCIDENT_RESOLVE_EXAMPLE,
+    "link": messages.INCIDENT_LINK_EXAMPLE,
+    "list": messages.INCIDENT_LIST_EXAMPLE,
+}
+
+
+# ---- act ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Linked:
+    incident: Incident
+    deploy: Deploy | None
+    created: bool = True
+
+
+def _cause(db: Any, deploy_id: int) -> Deploy:
+    deploy = deploys.get(db, deploy_id)
+    if deploy is None:
+        raise FieldError("deploy", messages.deploy_not_found(deploy_id))
+    if deploy.status != "success":
+        raise FieldError("deploy", messages.link_to_failed_attempt(deploy_id))
+    return deploy
+
+
+def open_incident(deps: Deps, new: OpenIncident, source_key: str, channel_id: str) -> Linked:
+    """Store the incident once per source key, linked to its cause, in one transaction."""
+    started = utc_text(new.started_at)
+    with deps.store.write() as db:
+        existing = incidents.find_by_source(db, "slack", source_key)
+        if existing is not None:
+            cause = deploys.get(db, existing.deploy_id) if existing.deploy_id else None
+            return Linked(existing, cause, created=False)
+        if new.deploy is NOT_GIVEN:
+            deploy = deploys.latest_success(
+                db, new.service, deps.config.production_environments, started
+            )
+            kind = "deploy" if deploy else "unknown"
+        elif new.deploy is None:
+            deploy, kind = None, "none"
+        else:
+            assert isinstance(new.deploy, int)
+            deploy, kind = _cause(db, new.deploy), "deploy"
+        incident = incidents.insert(
+            db,
+            {
+                "service": new.service,
+                "title": new.title,
+                "severity": new.severity,
+                "started_at": started,
+                "deploy_id": deploy.id if deploy else None,
+                "cause": kind,
+                "source": "slack",
+                "source_key": source_key,
+                "channel_id": channel_id,
+                "created_at": utc_text(deps.clock.now()),
+            },
+        )
+    return Linked(incident, deploy)
+
+
+def resolve(deps: Deps, request: ResolveIncident) -> Linked:
+    at = utc_text(request.resolved_at)
+    with deps.store.write() as db:
+        incident = _existing(db, request.incident_id)
+        if incident.resolved_at is not None:
+            raise UsageError(
+                messages.already_resolved(incident.id, show(incident.resolved_at, deps.tz))
+            )
+        if at < incident.started_at:
+            raise UsageError(
+                messages.resolve_before_start(incident.id, show(incident.started_at, deps.tz)),
+                messages.INCIDENT_RESOLVE_EXAMPLE,
+            )
+        incidents.resolve(db, incident.id, at)
+        return _reload(db, incident.id)
+
+
+def link(deps: Deps, request: LinkIncident) -> Linked:
+    with deps.store.write() as db:
+        incident = _existing(db, request.incident_id)
+        if request.deploy_id is None:
+            incidents.link(db, incident.id, None, "none")
+        else:
+            incidents.link(db, incident.id, _cause(db, request.deploy_id).id, "deploy")
+        return _reload(db, incident.id)
+
+
+def _existing(db: Any, incident_id: int) -> Incident:
+    incident = incidents.get(db, incident_id)
+    if incident is None:
+        raise UsageError(messages.incident_not_found(incident_id), messages.INCIDENT_LIST_EXAMPLE)
+    return incident
+
+
+def _reload(db: Any, incident_id: int) -> Linked:
+    incident = incidents.get(db, incident_id)
+    assert incident is not None
+    deploy = deploys.get(db, incident.deploy_id) if incident.deploy_id else None
+    return Linked(incident, deploy)
+
+
+# ---- reply -------------------------------------------------------------------------------
+
+
+def link_text(linked: Linked, tz: str) -> str:
+    incident, deploy = linked.incident, linked.deploy
+    if deploy is not None:
+        return messages.caused_by(deploy.id, describe(deploy), show(deploy.deployed_at, tz))
+    if incident.cause == "none":
+        return messages.NO_DEPLOY_CAUSED
+    return messages.not_linked(incident.service, show(incident.started_at, tz))
+
+
+def card(linked: Linked, tz: str) -> tuple[str, list[Block]]:
+    """The incident's message in the channel, posted on open and updated on every change."""
+    incident = linked.incident
+    if incident.resolved_at:
+        took = from_utc_text(incident.resolved_at) - from_utc_text(incident.started_at)
+        text = messages.incident_resolved_title(
+            incident.id, incident.service, incident.title, duration(took.in_seconds())
+        )
+    else:
+        text = messages.incident_opened(
+            incident.id, incident.service, incident.title, incident.severity
+        )
+    times = [messages.started_at(show(incident.started_at, tz))]
+    if incident.resolved_at:
+        times.append(messages.resolved_at(show(incident.resolved_at, tz)))
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=text, verbatim=True)),
+        SectionBlock(text=MarkdownTextObject(text=link_text(linked, tz), verbatim=True)),
+        ActionsBlock(
+            elements=[
+                ButtonElement(
+                    text=messages.CHANGE_LINK,
+                    action_id=LINK_ACTION,
+                    value=str(incident.id),
+                )
+            ]
+        ),
+        ContextBlock(elements=[MarkdownTextObject(text=" · ".join(times))]),
+    ]
+    return text, blocks
+
+
+def update_card(client: WebClient, linked: Linked, tz: str) -> None:
+    """Keep the channel's message true after a resolve or a new link (best effort)."""
+    incident = linked.incident
+    if not (incident.channel_id and incident.message_ts):
+        return
+    text, blocks = card(linked, tz)
+    try:
+        client.chat_update(
+            channel=incident.channel_id, ts=incident.message_ts, text=text, blocks=blocks
+        )
+    except SlackApiError as error:
+        log.warning(
+            "could not update incident #%s message: %s", incident.id, error.response.get("error")
+        )
+
+
+def listing(deps: Deps, request: ListIncidents) -> str:
+    with deps.store.write() as db:
+        rows = incidents.listing(db, request.only_open, LIST_LIMIT)
+    if not rows:
+        return messages.no_incidents(request.only_open)
+    lines = [messages.incident_list_header(len(rows), request.only_open, deps.tz)]
+    for i in rows:
+        if i.resolved_at:
+            took = from_utc_text(i.resolved_at) - from_utc_text(i.started_at)
+            state = messages.resolved_after(duration(took.in_seconds()))
+        else:
+            state = messages.STILL_OPEN
+        cause = messages.cause_short(i.cause, i.deploy_id)
+        lines.append(
+            messages.incident_list_line(
+                i.id, show(i.started_at, deps.tz), i.service, i.title, i.severity, state, cause
+            )
+        )
+    return "\n".join(lines)
+
+
+def modal(channel_id: str) -> View:
+    return View(
+        type="modal",
+        callback_id=MODAL,
+        title=messages.INCIDENT_MODAL_TITLE,
+        submit=messages.MODAL_SUBMIT,
+        close=messages.MODAL_CANCEL,
+        private_metadata=json.dumps({"channel_id": channel_id}),
+        blocks=[
+            modals.text_input("service", messages.FIELD_SERVICE, optional=False, placeholder="api"),
+            modals.text_input("title", messages.FIELD_TITLE, optional=False),
+            modals.select_input(
+                "sev", messages.FIELD_SEVERITY, [(s, messages.severity_option(s)) for s in "1234"]
+            ),
+            modals.text_input("deploy", messages.FIELD_CAUSE, hint=messages.CAUSE_HINT),
+            modals.text_input(
+                "at", messages.FIELD_STARTED, hint=messages.AT_HINT, placeholder="15m ago"
+            ),
+        ],
+    )
+
+
+def link_modal(linked: Linked, channel_id: str | None, message_ts: str | None) -> View:
+    incident = linked.incident
+    current = (
+        str(incident.deploy_id)
+        if incident.deploy_id
+        else ("none" if incident.cause == "none" else None)
+    )
+    return View(
+        type="modal",
+        callback_id=LINK_MODAL,
+        title=messages.LINK_MODAL_TITLE,
+        submit=messages.MODAL_SUBMIT,
+        close=messages.MODAL_CANCEL,
+        private_metadata=json.dumps(
+            {"incident_id": incident.id, "channel_id": channel_id, "message_ts": message_ts}
+        ),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(text=messages.link_modal_intro(incident.id, incident.title))
+            ),
+            modals.text_input(
+                "deploy",
+                messages.FIELD_CAUSE,
+                optional=False,
+                hint=messages.CAUSE_HINT,
+                initial=current,
+            ),
+        ],
+    )
+
+
+# ---- wiring ------------------------------------------------------------------------------
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.command("/incident")
+    def on_command(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        channel_id = command["channel_id"]
+        try:
+            request = parse(command.get("text", ""), deps.tz, deps.clock.now())
+            if isinstance(request, Help):
+                ack(**ephemeral(messages.INCIDENT_HELP))
+            elif isinstance(request, OpenModal):
+                ack()
+                client.views_open(trigger_id=command["trigger_id"], view=modal(channel_id))
+            elif isinstance(request, ListIncidents):
+                ack(**ephemeral(listing(deps, request)))
+            elif isinstance(request, ResolveIncident):
+                linked = resolve(deps, request)
+                ack(**ephemeral(messages.incident_resolved(linked.incident.id)))
+                update_card(client, linked, deps.tz)
+            elif isinstance(request, LinkIncident):
+                try:
+                    linked = link(deps, request)
+                except FieldError as error:
+                    raise UsageError(error.problem, messages.INCIDENT_LINK_EXAMPLE) from None
+                ack(
+                    **ephemeral(
+                        messages.incident_relinked(linked.incident.id, link_text(linked, deps.tz))
+                    )
+                )
+                update_card(client, linked, deps.tz)
+            else:
+                key = f"{command['team_id']}:{channel_id}:{command['trigger_id']}"
+                try:
+                    linked = open_incident(deps, request, key, channel_id)
+                except FieldError as error:
+                    raise UsageError(error.problem, messages.INCIDENT_OPEN_EXAMPLE) from None
+                if not linked.created:
+                    ack(**ephemeral(messages.already_recorded("Incident", linked.incident.id)))
+                    return
+                ack()
+                _announce(deps, client, linked, channel_id, respond)
+        except UsageError as error:
+            ack(**usage(error))
+
+    @app.view(MODAL)
+    def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        channel_id = modals.metadata(view).get("channel_id", "")
+        try:
+            new = build(modals.values(view), deps.tz, deps.clock.now())
+            key = f"{body['team']['id']}:{channel_id}:{view['id']}"
+            linked = open_incident(deps, new, key, channel_id)
+        except FieldError as error:
+            block = error.key if error.key in MODAL_FIELDS else "service"
+            ack(response_action="errors", errors={block: error.problem})
+            return
+        ack()
+        if linked.created:
+            _announce(deps, client, linked, channel_id, None)
+
+    @app.action(LINK_ACTION)
+    def on_change_link(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        ack()
+        try:
+            incident_id = int(action.get("value", ""))
+        except ValueError:
+            return
+        with deps.store.write() as db:
+            incident = incidents.get(db, incident_id)
+            linked = _reload(db, incident_id) if incident else None
+        if linked is None:
+            return
+        message = body.get("container", {})
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=link_modal(linked, message.get("channel_id"), message.get("message_ts")),
+        )
+
+    @app.view(LINK_MODAL)
+    def on_link_submit(ack: Ack, view: dict[str, Any], client: WebClient) -> None:
+        meta = modals.metadata(view)
+        try:
+            deploy_id = fields.deploy_ref("deploy", modals.values(view).get("deploy", ""))
+            linked = link(deps, LinkIncident(int(meta.get("incident_id", 0)), deploy_id))
+        except FieldError as error:
+            ack(response_action="errors", errors={"deploy": error.problem})
+            return
+        except UsageError as error:
+            ack(response_action="errors", errors={"deploy": error.problem})
+            return
+        ack()
+        update_card(client, linked, deps.tz)
+
+
+def _announce(
+    deps: Deps, client: WebClient, linked: Linked, channel_id: str, respond: Respond | None
+) -> None:
+    text, blocks = card(linked, deps.tz)
+    ts = post_in_channel(client, channel_id, text, blocks, respond)
+    if ts:
+        with deps.store.write() as db:
+            incidents.remember_message(db, linked.incident.id, channel_id, ts)

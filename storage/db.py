@@ -1,0 +1,95 @@
+"""SQLite access: one connection per thread, WAL, and write transactions that never deadlock.
+
+Bolt's listener pool, the HTTP server's workers and the scheduler all run threads, and a
+sqlite3 connection must not be shared between them, so each thread gets its own.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+from storage.schema import migrations
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+class Store:
+    """The database file, opened lazily per thread."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema; safe to run on every start and from several processes."""
+        # Inside one IMMEDIATE transaction, so two processes starting together take turns.
+        with self.write() as db:
+            migrations.apply(db)
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            # isolation_level=None: we issue BEGIN ourselves, so the driver never opens
+            # a transaction behind our back.
+            conn = sqlite3.connect(
+                self.path,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,  # only so close() can run at shutdown
+            )
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            # NORMAL in WAL mode survives a killed process (only an OS crash can lose
+            # the last commits), which is the durability the bot promises.
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            db = sqlite_utils.Database(conn)
+            self._local.db = db
+            with self._lock:
+                self._connections.append(conn)
+        return db
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite_utils.Database]:
+        """One write transaction. BEGIN IMMEDIATE takes the write lock up front: a deferred
+        transaction that reads and then writes fails with "database is locked" at once when
+        another writer got in between, without waiting out the busy timeout."""
+        db = self.db
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.conn.execute("ROLLBACK")
+            raise
+        db.conn.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        return self.db.conn.execute(sql, params).fetchall()
+
+    def query_one(self, sql: str, params: tuple | dict = ()) -> sqlite3.Row | None:
+        return self.db.conn.execute(sql, params).fetchone()
+
+    def is_healthy(self) -> bool:
+        try:
+            self.db.conn.execute("SELECT 1").fetchone()
+        except sqlite3.Error:
+            return False
+        return True
+
+    def close(self) -> None:
+        """Close every thread's connection (at shutdown, when no thread is using them)."""
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()

@@ -1,0 +1,88 @@
+"""Queries on deploys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlite_utils
+
+from storage.records import Deploy
+
+
+def find_by_source(db: sqlite_utils.Database, source: str, source_key: str) -> Deploy | None:
+    row = db.conn.execute(
+        "SELECT * FROM deploys WHERE source = ? AND source_key = ?", (source, source_key)
+    ).fetchone()
+    return Deploy.from_row(row) if row else None
+
+
+def get(db: sqlite_utils.Database, deploy_id: int) -> Deploy | None:
+    row = db.conn.execute("SELECT * FROM deploys WHERE id = ?", (deploy_id,)).fetchone()
+    return Deploy.from_row(row) if row else None
+
+
+def insert(db: sqlite_utils.Database, values: dict[str, Any]) -> Deploy:
+    columns = ", ".join(values)
+    marks = ", ".join("?" for _ in values)
+    cursor = db.conn.execute(
+        f"INSERT INTO deploys ({columns}) VALUES ({marks})", tuple(values.values())
+    )
+    deploy = get(db, int(cursor.lastrowid or 0))
+    assert deploy is not None
+    return deploy
+
+
+def latest_success(
+    db: sqlite_utils.Database,
+    service: str,
+    environments: Iterable[str],
+    at_or_before: str,
+    exclude_id: int | None = None,
+) -> Deploy | None:
+    """The latest successful deploy of a service to one of the environments, finished at
+    or before a moment (ties broken by the later id, the later report)."""
+    envs = tuple(environments)
+    marks = ", ".join("?" for _ in envs)
+    row = db.conn.execute(
+        f"""SELECT * FROM deploys
+            WHERE service = ? AND environment IN ({marks}) AND status = 'success'
+              AND deployed_at <= ? AND id IS NOT ?
+            ORDER BY deployed_at DESC, id DESC LIMIT 1""",
+        (service, *envs, at_or_before, exclude_id),
+    ).fetchone()
+    return Deploy.from_row(row) if row else None
+
+
+def latest(db: sqlite_utils.Database, service: str | None, limit: int) -> list[Deploy]:
+    where, params = ("WHERE service = ?", (service,)) if service else ("", ())
+    rows = db.conn.execute(
+        f"SELECT * FROM deploys {where} ORDER BY deployed_at DESC, id DESC LIMIT ?",
+        (*params, limit),
+    ).fetchall()
+    return [Deploy.from_row(r) for r in rows]
+
+
+def rolled_back_by(db: sqlite_utils.Database, deploy_id: int) -> list[Deploy]:
+    rows = db.conn.execute(
+        "SELECT * FROM deploys WHERE rollback_of = ? ORDER BY id", (deploy_id,)
+    ).fetchall()
+    return [Deploy.from_row(r) for r in rows]
+
+
+def delete(db: sqlite_utils.Database, deploy_id: int) -> list[int]:
+    """Delete a deploy, first unlinking what points at it; returns the unlinked incident ids."""
+    incident_ids = [
+        r[0]
+        for r in db.conn.execute(
+            "SELECT id FROM incidents WHERE deploy_id = ? ORDER BY id", (deploy_id,)
+        )
+    ]
+    db.conn.execute(
+        "UPDATE incidents SET deploy_id = NULL, cause = 'unknown' WHERE deploy_id = ?",
+        (deploy_id,),
+    )
+    db.conn.execute("UPDATE changes SET deploy_id = NULL WHERE deploy_id = ?", (deploy_id,))
+    db.conn.execute("UPDATE deploys SET rollback_of = NULL WHERE rollback_of = ?", (deploy_id,))
+    db.conn.execute("DELETE FROM deploys WHERE id = ?", (deploy_id,))
+    return incident_ids

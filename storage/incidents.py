@@ -1,0 +1,60 @@
+"""Queries on incidents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+
+from storage.records import Incident
+
+
+def find_by_source(db: sqlite_utils.Database, source: str, source_key: str) -> Incident | None:
+    row = db.conn.execute(
+        "SELECT * FROM incidents WHERE source = ? AND source_key = ?", (source, source_key)
+    ).fetchone()
+    return Incident.from_row(row) if row else None
+
+
+def get(db: sqlite_utils.Database, incident_id: int) -> Incident | None:
+    row = db.conn.execute("SELECT * FROM incidents WHERE id = ?", (incident_id,)).fetchone()
+    return Incident.from_row(row) if row else None
+
+
+def insert(db: sqlite_utils.Database, values: dict[str, Any]) -> Incident:
+    columns = ", ".join(values)
+    marks = ", ".join("?" for _ in values)
+    cursor = db.conn.execute(
+        f"INSERT INTO incidents ({columns}) VALUES ({marks})", tuple(values.values())
+    )
+    incident = get(db, int(cursor.lastrowid or 0))
+    assert incident is not None
+    return incident
+
+
+def resolve(db: sqlite_utils.Database, incident_id: int, resolved_at: str) -> None:
+    db.conn.execute("UPDATE incidents SET resolved_at = ? WHERE id = ?", (resolved_at, incident_id))
+
+
+def link(db: sqlite_utils.Database, incident_id: int, deploy_id: int | None, cause: str) -> None:
+    db.conn.execute(
+        "UPDATE incidents SET deploy_id = ?, cause = ? WHERE id = ?",
+        (deploy_id, cause, incident_id),
+    )
+
+
+def remember_message(
+    db: sqlite_utils.Database, incident_id: int, channel_id: str, message_ts: str
+) -> None:
+    db.conn.execute(
+        "UPDATE incidents SET channel_id = ?, message_ts = ? WHERE id = ?",
+        (channel_id, message_ts, incident_id),
+    )
+
+
+def listing(db: sqlite_utils.Database, only_open: bool, limit: int) -> list[Incident]:
+    where = "WHERE resolved_at IS NULL" if only_open else ""
+    rows = db.conn.execute(
+        f"SELECT * FROM incidents {where} ORDER BY started_at DESC, id DESC LIMIT ?", (limit,)
+    ).fetchall()
+    return [Incident.from_row(r) for r in rows]

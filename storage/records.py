@@ -1,0 +1,67 @@
+"""Plain records read from and written to the database. Times are UTC ISO-8601 text."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, fields
+from typing import Any, Self
+
+
+class _Row:
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Self:
+        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        return cls(**{k: row[k] for k in row.keys() if k in names})  # noqa: SIM118 (Row iterates values)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Deploy(_Row):
+    id: int
+    service: str
+    environment: str
+    version: str | None
+    sha: str | None
+    repo: str | None
+    status: str
+    deployed_at: str
+    is_hotfix: int
+    rollback_of: int | None
+    url: str | None
+    source: str
+    source_key: str
+    channel_id: str | None
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Change(_Row):
+    id: int
+    repo: str
+    sha: str
+    authored_at: str | None
+    pr_number: int | None
+    merged_at: str | None
+    deploy_id: int | None
+    source: str
+    source_key: str
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Incident(_Row):
+    id: int
+    service: str
+    title: str
+    severity: int | None
+    started_at: str
+    resolved_at: str | None
+    deploy_id: int | None
+    cause: str
+    source: str
+    source_key: str
+    channel_id: str | None
+    message_ts: str | None
+    created_at: str

@@ -1,0 +1,167 @@
+"""Fixtures: the real app on a loopback port, a fake Slack, a temp SQLite file, a fixed clock."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sqlite3
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from slack_sdk.signature import SignatureVerifier
+
+from bot.clock import FixedClock
+from bot.config import Config
+from bot.serve import Server
+from tests.fake_slack import TEAM, FakeSlack
+
+SECRET = "test-signing-secret"
+NOW = "2026-11-24T12:00:00Z"
+_ids = itertools.count(1)
+
+
+@dataclass
+class Reply:
+    status: int
+    body: str
+
+    @property
+    def json(self) -> dict[str, Any]:
+        return json.loads(self.body) if self.body else {}
+
+    @property
+    def text(self) -> str:
+        """What the person sees in an ephemeral reply (empty for a bare ack)."""
+        return self.json.get("text", "") if self.body else ""
+
+
+def sign(body: str, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
+
+
+class Bot:
+    def __init__(self, server: Server, slack: FakeSlack, clock: FixedClock, db_path: Path) -> None:
+        self.server = server
+        self.slack = slack
+        self.clock = clock
+        self.db_path = db_path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.port}"
+
+    def post(
+        self, path: str, body: str, headers: dict[str, str], content_type: str
+    ) -> Reply:
+        request = urllib.request.Request(
+            self.url + path,
+            data=body.encode(),
+            headers={"Content-Type": content_type, **headers},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=15) as response:
+                return Reply(response.status, response.read().decode())
+        except urllib.error.HTTPError as error:
+            return Reply(error.code, error.read().decode())
+
+    def get(self, path: str) -> Reply:
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=15) as response:
+                return Reply(response.status, response.read().decode())
+        except urllib.error.HTTPError as error:
+            return Reply(error.code, error.read().decode())
+
+    def slack_form(self, form: dict[str, str], headers: dict[str, str] | None = None) -> Reply:
+        body = urlencode(form)
+        return self.post(
+            "/slack/events",
+            body,
+            {**sign(body), **(headers or {})},
+            "application/x-www-form-urlencoded",
+        )
+
+    def command(
+        self,
+        command: str,
+        text: str = "",
+        *,
+        user: str = "U0ALICE1",
+        channel: str = "C0CHAN01",
+        trigger_id: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        form = {
+            "token": "legacy",
+            "team_id": TEAM,
+            "team_domain": "acme",
+            "channel_id": channel,
+            "channel_name": "deploys",
+            "user_id": user,
+            "user_name": "alice",
+            "command": command,
+            "text": text,
+            "api_app_id": "A0APP001",
+            "response_url": self.slack.response_url(),
+            "trigger_id": trigger_id or f"trigger.{next(_ids)}",
+        }
+        return self.slack_form(form, headers)
+
+    def interact(self, payload: dict[str, Any]) -> Reply:
+        return self.slack_form({"payload": json.dumps(payload)})
+
+    def rows(self, table: str) -> list[dict[str, Any]]:
+        """Read the database file directly, as an exporter or a person with sqlite3 would."""
+        conn = sqlite3.connect(self.db_path)
+        conn.row_factory = sqlite3.Row
+        try:
+            return [dict(r) for r in conn.execute(f"SELECT * FROM {table} ORDER BY id")]
+        finally:
+            conn.close()
+
+
+def make_config(db_path: Path, slack: FakeSlack, **overrides: Any) -> Config:
+    values: dict[str, Any] = {
+        "slack_bot_token": "xoxb-test",
+        "slack_signing_secret": SECRET,
+        "slack_api_url": slack.url,
+        "db_path": str(db_path),
+        "timezone": "Europe/Berlin",
+        "admins": frozenset({"U0ADMIN1"}),
+    }
+    values.update(overrides)
+    return Config(**values)
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def bot(tmp_path: Path, slack: FakeSlack, clock: FixedClock) -> Iterator[Bot]:
+    db_path = tmp_path / "shipshape.db"
+    server = Server(make_config(db_path, slack), clock, "127.0.0.1", 0)
+    server.start_background()
+    thread = threading.Thread(target=server.http.run, daemon=True)
+    thread.start()
+    yield Bot(server, slack, clock, db_path)
+    server.stop()
+    thread.join(timeout=10)

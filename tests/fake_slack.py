@@ -1,0 +1,130 @@
+"""A loopback fake of the Slack Web API (and of response_url), recording every call.
+
+Modelled on bolt-python's tests/mock_web_api_server: a real HTTP server the real WebClient
+talks to through SLACK_API_URL, so what we assert is what Slack would have received.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlparse
+
+BOT_USER = "UBOT0001"
+TEAM = "T0TEAM01"
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.errors: dict[str, list[str]] = {}  # method -> error codes to answer, in turn
+        self.users: dict[str, dict[str, Any]] = {}
+        self._ts = itertools.count(1)
+        self._changed = threading.Condition()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}/api/"
+
+    def response_url(self, name: str = "cmd") -> str:
+        return f"http://127.0.0.1:{self._server.server_port}/respond/{name}"
+
+    def start(self) -> FakeSlack:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def fail_next(self, method: str, error: str) -> None:
+        self.errors.setdefault(method, []).append(error)
+
+    def calls_to(self, method: str) -> list[dict[str, Any]]:
+        with self._changed:
+            return [c.args for c in self.calls if c.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 10) -> list[dict[str, Any]]:
+        """Block until `method` has been called `count` times (listeners post after ack)."""
+        with self._changed:
+            ok = self._changed.wait_for(
+                lambda: sum(c.method == method for c in self.calls) >= count, timeout
+            )
+        calls = self.calls_to(method)
+        assert ok, f"expected {count} call(s) to {method}, got {len(calls)}: {self.calls}"
+        return calls
+
+    def _record(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        with self._changed:
+            self.calls.append(Call(method, args))
+            self._changed.notify_all()
+            queued = self.errors.get(method)
+            if queued:
+                return {"ok": False, "error": queued.pop(0)}
+            n = next(self._ts)
+        ts = f"1700000000.{n:06d}"
+        if method == "auth.test":
+            return {"ok": True, "user_id": BOT_USER, "team_id": TEAM, "bot_id": "B0BOT001",
+                    "user": "shipshape", "team": "Acme", "url": "https://acme.slack.com/"}  # fmt: skip
+        if method in ("chat.postMessage", "chat.update"):
+            return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts") or ts,
+                    "message": {"text": args.get("text"), "blocks": args.get("blocks")}}  # fmt: skip
+        if method in ("views.open", "views.publish", "views.update"):
+            return {"ok": True, "view": {"id": f"V{n:08d}", **(args.get("view") or {})}}
+        if method == "users.info":
+            user = self.users.get(args.get("user", ""), {"id": args.get("user")})
+            return {"ok": True, "user": user}
+        return {"ok": True}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _args(self) -> dict[str, Any]:
+                parsed = urlparse(self.path)
+                args: dict[str, Any] = dict(parse_qsl(parsed.query))
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode() if length else ""
+                if raw and "json" in (self.headers.get("Content-Type") or ""):
+                    args.update(json.loads(raw))
+                elif raw:
+                    args.update(dict(parse_qsl(raw)))
+                for key in ("blocks", "view"):
+                    if isinstance(args.get(key), str):
+                        args[key] = json.loads(args[key])
+                return args
+
+            def _answer(self) -> None:
+                path = urlparse(self.path).path
+                args = self._args()
+                if path.startswith("/respond/"):
+                    body = fake._record("response_url", {"path": path, **args})
+                else:
+                    body = fake._record(path.removeprefix("/api/"), args)
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = _answer
+            do_POST = _answer
+
+        return Handler
