@@ -65,7 +65,7 @@ def serve(host: str, port: int | None) -> None:
     config = _config(for_slack=True)
     if port is None:
         env_port = read_environment().get("PORT") or "3000"
-        if not env_port.isdigit() or not 0 < int(env_port) < 65536:
+        if not (env_port.isascii() and env_port.isdigit()) or not 0 < int(env_port) < 65536:
             _fail([messages.bad_port(env_port)])
         port = int(env_port)
     logging.basicConfig(

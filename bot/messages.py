@@ -96,6 +96,13 @@ INTERNAL_ERROR = (
 )
 
 
+def could_not_post(channel_id: str, text: str) -> str:
+    return (
+        f"{text}. I could not post this in <#{channel_id}> because I am not a member there: "
+        "invite me with `/invite @shipshape` to have these posted in the channel."
+    )
+
+
 def usage_reply(problem: str, example: str) -> str:
     if not example:
         return f":warning: {problem}"
@@ -479,9 +486,18 @@ STATUS_FAILED = "failed: it never reached production"
 HOTFIX_OPTION = "Hotfix (an unplanned fix)"
 AT_HINT = 'Leave empty for now, or "15m ago", "yesterday 14:00", "2026-11-20 14:05".'
 ROLLBACK_HINT = 'A deploy id, or "previous" for the last successful one of this service.'
+LINK_HINT = 'A deploy id, or "none" if no change caused it.'
 CAUSE_HINT = (
     'A deploy id, or "none" if no change caused it. Empty links the latest production deploy.'
 )
+
+
+def not_yet(command: str) -> str:
+    return (
+        f"`{command}` is not available in this version of Shipshape yet. "
+        "`/deploy help` and `/incident help` show what you can record today."
+    )
+
 
 # ---- App Home ------------------------------------------------------------------------------
 

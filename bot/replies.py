@@ -70,3 +70,19 @@ def post_in_channel(
         )
     respond(response_type="in_channel", text=text, blocks=list(blocks))
     return None
+
+
+def post_or_tell(
+    client: WebClient, channel_id: str, user_id: str, text: str, blocks: Sequence[Block]
+) -> str | None:
+    """Post a modal's result in its channel; when the bot cannot post there (a private
+    channel it is not in), tell the person by DM instead of failing silently."""
+    try:
+        return post_in_channel(client, channel_id, text, blocks)
+    except SlackApiError as error:
+        if error.response.get("error", "") not in CANNOT_POST:
+            raise
+    client.chat_postMessage(
+        channel=user_id, text=messages.could_not_post(channel_id, text), blocks=list(blocks)
+    )
+    return None

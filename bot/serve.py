@@ -28,6 +28,9 @@ from bot.web import Web
 from storage.db import Store
 
 log = logging.getLogger(__name__)
+# waitress warns on every request that waits for a free thread, which under a burst of
+# slash commands is most of them; queueing is normal and bounded, so keep the log readable.
+logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 THREADS = 16
 MAX_BODY_BYTES = 32 * 1024 * 1024  # GitHub sends webhook payloads of up to 25 MB
@@ -83,6 +86,12 @@ class Server:
         except BoltError as error:
             self.executor.shutdown()
             raise ConfigError([messages.slack_rejected_token(str(error))]) from None
+        except OSError as error:  # URLError and socket errors: Slack could not be reached
+            self.executor.shutdown()
+            reason = getattr(error, "reason", error)
+            raise ConfigError(
+                [messages.slack_unreachable(config.slack_api_url, str(reason))]
+            ) from None
         self.scheduler = BackgroundScheduler(timezone=config.timezone)
         self.socket: SocketModeHandler | None = None
         slack = None if config.socket_mode else SlackRequestHandler(self.app)

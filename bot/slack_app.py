@@ -7,7 +7,7 @@ import logging
 from concurrent.futures import Executor
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import Ack, App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry import default_retry_handlers
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -19,6 +19,17 @@ from bot.replies import ephemeral
 from commands import deploy, incident
 
 log = logging.getLogger(__name__)
+
+
+class _TokenNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment even when handed a client built
+    from that very token, and then warns at every start that the token is unused."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+logging.getLogger("slack_bolt.App").addFilter(_TokenNotice())
 
 
 def web_client(token: str, base_url: str) -> WebClient:
@@ -44,6 +55,13 @@ def build_app(deps: Deps, client: WebClient, executor: Executor) -> App:
     deploy.register(app, deps)
     incident.register(app, deps)
     home.register(app, deps)
+
+    def not_yet(ack: Ack, command: dict[str, Any]) -> None:
+        # The manifest declares every command of the product; say plainly which are not here yet.
+        ack(**ephemeral(messages.not_yet(command["command"])))
+
+    for name in ("/dora", "/pulse"):
+        app.command(name)(not_yet)
 
     @app.error
     def on_error(

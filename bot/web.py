@@ -40,6 +40,9 @@ class Web:
         if path == "/slack/events" and self.slack is not None:
             if method != "POST":
                 return _respond(start_response, "405 Method Not Allowed", {"error": "POST only"})
+            if not environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "").isdecimal():
+                # Bolt's verifier would raise on a non-numeric timestamp; it is simply unsigned.
+                return _respond(start_response, "401 Unauthorized", {"error": "invalid request"})
             try:
                 return self.slack(environ, start_response)
             except Exception:

@@ -21,7 +21,7 @@ from slack_sdk.models.views import View
 from bot import messages, modals
 from bot.admins import is_admin
 from bot.deps import Deps
-from bot.replies import ephemeral, post_in_channel, usage
+from bot.replies import ephemeral, post_in_channel, post_or_tell, usage
 from bot.times import from_utc_text, show, utc_text
 from commands import fields
 from commands.args import FieldError, UsageError, clean, tokenize
@@ -33,6 +33,19 @@ log = logging.getLogger(__name__)
 KEYS = frozenset({"env", "sha", "repo", "at", "status", "url"})
 FLAGS = frozenset({"hotfix", "rollback"})
 MODAL = "deploy_modal"
+# The modal's blocks, by the option names FieldError reports (so errors land on the field).
+MODAL_FIELDS = (
+    "service",
+    "version",
+    "env",
+    "at",
+    "status",
+    "sha",
+    "repo",
+    "url",
+    "hotfix",
+    "rollback",
+)
 PREVIOUS = "previous"
 UNDO_HOURS = 24
 LIST_DEFAULT = 10
@@ -99,6 +112,8 @@ def parse(text: str, tz: str, now: pendulum.DateTime) -> Request:
     for flag in ("hotfix",):
         if args.flags.get(flag) is not None:
             raise UsageError(messages.flag_takes_no_value(flag), messages.DEPLOY_EXAMPLE)
+    if not args.words:
+        raise UsageError(messages.MISSING_SERVICE, messages.DEPLOY_EXAMPLE)
     values = dict(args.options)
     values["service"] = args.words[0]
     if len(args.words) > 1:
@@ -140,7 +155,7 @@ def _parse_list(text: str) -> ListDeploys:
     args = tokenize(text, keys=frozenset(), flags=frozenset(), example=messages.DEPLOY_LIST_EXAMPLE)
     rest = args.words[1:]
     limit = LIST_DEFAULT
-    if rest and rest[-1].isdigit():
+    if rest and rest[-1].isascii() and rest[-1].isdigit():
         limit = int(rest.pop())
         if not 1 <= limit <= LIST_MAX:
             raise UsageError(messages.bad_limit(limit, LIST_MAX), messages.DEPLOY_LIST_EXAMPLE)
@@ -233,8 +248,7 @@ def _rollback_problem(target: Deploy | None, new: NewDeploy, wanted: int, at: st
 
 def undo(deps: Deps, client: WebClient, request: UndoDeploy, user_id: str, channel_id: str) -> str:
     """Delete a deploy; returns the reply. Raises UsageError when not found or not allowed."""
-    with deps.store.write() as db:
-        deploy = deploys.get(db, request.deploy_id)
+    deploy = deploys.get(deps.store.db, request.deploy_id)
     if deploy is None:
         raise UsageError(messages.deploy_not_found(request.deploy_id), messages.DEPLOY_LIST_EXAMPLE)
     age = deps.clock.now() - from_utc_text(deploy.created_at)
@@ -282,8 +296,7 @@ def confirmation(result: Recorded, user_id: str, tz: str) -> tuple[str, list[Blo
 
 
 def listing(deps: Deps, request: ListDeploys) -> str:
-    with deps.store.write() as db:
-        rows = deploys.latest(db, request.service, request.limit)
+    rows = deploys.latest(deps.store.db, request.service, request.limit)
     if not rows:
         return messages.no_deploys(request.service)
     lines = [messages.deploy_list_header(len(rows), request.service, deps.tz)]
@@ -372,10 +385,10 @@ def register(app: App, deps: Deps) -> None:
             key = f"{body['team']['id']}:{channel_id}:{view['id']}"
             result = record(deps, new, key, channel_id)
         except FieldError as error:
-            block = error.key if error.key in {b.block_id for b in modal("").blocks} else "service"
+            block = error.key if error.key in MODAL_FIELDS else "service"
             ack(response_action="errors", errors={block: error.problem})
             return
         ack()
         if result.created:
             text, blocks = confirmation(result, user_id, deps.tz)
-            post_in_channel(client, channel_id, text, blocks)
+            post_or_tell(client, channel_id, user_id, text, blocks)

@@ -23,7 +23,7 @@ from slack_sdk.models.views import View
 
 from bot import messages, modals
 from bot.deps import Deps
-from bot.replies import ephemeral, post_in_channel, usage
+from bot.replies import ephemeral, post_in_channel, post_or_tell, usage
 from bot.times import duration, from_utc_text, show, utc_text
 from commands import fields
 from commands.args import FieldError, UsageError, clean, tokenize
@@ -327,8 +327,7 @@ def update_card(client: WebClient, linked: Linked, tz: str) -> None:
 
 
 def listing(deps: Deps, request: ListIncidents) -> str:
-    with deps.store.write() as db:
-        rows = incidents.listing(db, request.only_open, LIST_LIMIT)
+    rows = incidents.listing(deps.store.db, request.only_open, LIST_LIMIT)
     if not rows:
         return messages.no_incidents(request.only_open)
     lines = [messages.incident_list_header(len(rows), request.only_open, deps.tz)]
@@ -458,7 +457,7 @@ def register(app: App, deps: Deps) -> None:
             return
         ack()
         if linked.created:
-            _announce(deps, client, linked, channel_id, None)
+            _announce(deps, client, linked, channel_id, None, body["user"]["id"])
 
     @app.action(LINK_ACTION)
     def on_change_link(
@@ -469,11 +468,9 @@ def register(app: App, deps: Deps) -> None:
             incident_id = int(action.get("value", ""))
         except ValueError:
             return
-        with deps.store.write() as db:
-            incident = incidents.get(db, incident_id)
-            linked = _reload(db, incident_id) if incident else None
-        if linked is None:
+        if incidents.get(deps.store.db, incident_id) is None:
             return
+        linked = _reload(deps.store.db, incident_id)
         message = body.get("container", {})
         client.views_open(
             trigger_id=body["trigger_id"],
@@ -497,10 +494,18 @@ def register(app: App, deps: Deps) -> None:
 
 
 def _announce(
-    deps: Deps, client: WebClient, linked: Linked, channel_id: str, respond: Respond | None
+    deps: Deps,
+    client: WebClient,
+    linked: Linked,
+    channel_id: str,
+    respond: Respond | None,
+    user_id: str | None = None,
 ) -> None:
     text, blocks = card(linked, deps.tz)
-    ts = post_in_channel(client, channel_id, text, blocks, respond)
+    if respond is None and user_id is not None:
+        ts = post_or_tell(client, channel_id, user_id, text, blocks)
+    else:
+        ts = post_in_channel(client, channel_id, text, blocks, respond)
     if ts:
         with deps.store.write() as db:
             incidents.remember_message(db, linked.incident.id, channel_id, ts)

@@ -26,6 +26,10 @@ class Store:
         self.path = str(path)
         self._local = threading.local()
         self._lock = threading.Lock()
+        # Threads of this process queue here, in order, for the one SQLite write lock;
+        # SQLite's own busy handler sleeps in growing steps and left unlucky threads
+        # waiting for seconds under load. The busy timeout still covers other processes.
+        self._write_lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
 
     def migrate(self) -> None:
@@ -65,13 +69,14 @@ class Store:
         transaction that reads and then writes fails with "database is locked" at once when
         another writer got in between, without waiting out the busy timeout."""
         db = self.db
-        db.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.conn.execute("ROLLBACK")
-            raise
-        db.conn.execute("COMMIT")
+        with self._write_lock:
+            db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.conn.execute("ROLLBACK")
+                raise
+            db.conn.execute("COMMIT")
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         return self.db.conn.execute(sql, params).fetchall()

@@ -60,9 +60,7 @@ class Bot:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.port}"
 
-    def post(
-        self, path: str, body: str, headers: dict[str, str], content_type: str
-    ) -> Reply:
+    def post(self, path: str, body: str, headers: dict[str, str], content_type: str) -> Reply:
         request = urllib.request.Request(
             self.url + path,
             data=body.encode(),

@@ -24,6 +24,11 @@ class Call:
     args: dict[str, Any]
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default 5 overflows under 50 concurrent clients
+
+
 class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
@@ -31,8 +36,7 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self._ts = itertools.count(1)
         self._changed = threading.Condition()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -77,11 +81,19 @@ class FakeSlack:
             n = next(self._ts)
         ts = f"1700000000.{n:06d}"
         if method == "auth.test":
-            return {"ok": True, "user_id": BOT_USER, "team_id": TEAM, "bot_id": "B0BOT001",
-                    "user": "shipshape", "team": "Acme", "url": "https://acme.slack.com/"}  # fmt: skip
+            return {
+                "ok": True,
+                "user_id": BOT_USER,
+                "team_id": TEAM,
+                "bot_id": "B0BOT001",
+                "user": "shipshape",
+                "team": "Acme",
+                "url": "https://acme.slack.com/",
+            }
         if method in ("chat.postMessage", "chat.update"):
+            message = {"text": args.get("text"), "blocks": args.get("blocks")}
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts") or ts,
-                    "message": {"text": args.get("text"), "blocks": args.get("blocks")}}  # fmt: skip
+                    "message": message}  # fmt: skip
         if method in ("views.open", "views.publish", "views.update"):
             return {"ok": True, "view": {"id": f"V{n:08d}", **(args.get("view") or {})}}
         if method == "users.info":

@@ -1,0 +1,200 @@
+"""The HTTP surface of `shipshape serve`: Slack request verification, health, and paths that
+are not ours. Slack must never see a 500, and an unverified request stores nothing."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from urllib.parse import urlencode
+
+import pytest
+
+from tests.conftest import Bot, Reply, sign
+from tests.fake_slack import TEAM
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def deploy_form(bot: Bot, text: str = "api v1.2.3", trigger_id: str = "trigger.http") -> str:
+    return urlencode(
+        {
+            "token": "legacy",
+            "team_id": TEAM,
+            "team_domain": "acme",
+            "channel_id": "C0CHAN01",
+            "channel_name": "deploys",
+            "user_id": "U0ALICE1",
+            "user_name": "alice",
+            "command": "/deploy",
+            "text": text,
+            "api_app_id": "A0APP001",
+            "response_url": bot.slack.response_url(),
+            "trigger_id": trigger_id,
+        }
+    )
+
+
+def assert_nothing_stored(bot: Bot) -> None:
+    assert bot.rows("deploys") == []
+    assert bot.rows("incidents") == []
+    assert bot.slack.calls_to("chat.postMessage") == []
+    assert bot.slack.calls_to("response_url") == []
+
+
+def request(bot: Bot, method: str, path: str, body: bytes | None = None) -> Reply:
+    req = urllib.request.Request(bot.url + path, data=body, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=15) as response:
+            return Reply(response.status, response.read().decode())
+    except urllib.error.HTTPError as error:
+        return Reply(error.code, error.read().decode())
+
+
+# ---- signature verification ----------------------------------------------------------------
+
+
+def test_a_signed_request_is_accepted(bot: Bot) -> None:
+    # The baseline the refusals below differ from by one thing each.
+    body = deploy_form(bot)
+    reply = bot.post("/slack/events", body, sign(body), FORM)
+    assert reply.status == 200
+    bot.slack.wait_for("chat.postMessage")
+    assert [d["service"] for d in bot.rows("deploys")] == ["api"]
+
+
+def test_forged_signature_is_refused_and_nothing_stored(bot: Bot) -> None:
+    body = deploy_form(bot)
+    headers = {
+        "X-Slack-Request-Timestamp": str(int(time.time())),
+        "X-Slack-Signature": "v0=" + "0" * 64,
+    }
+    reply = bot.post("/slack/events", body, headers, FORM)
+    assert reply.status == 401
+    assert_nothing_stored(bot)
+
+
+def test_signature_made_with_another_secret_is_refused(bot: Bot) -> None:
+    body = deploy_form(bot)
+    reply = bot.post("/slack/events", body, sign(body, secret="someone-elses-secret"), FORM)
+    assert reply.status == 401
+    assert_nothing_stored(bot)
+
+
+def test_signature_of_another_body_is_refused(bot: Bot) -> None:
+    body = deploy_form(bot)
+    headers = sign(deploy_form(bot, text="web v9"))
+    reply = bot.post("/slack/events", body, headers, FORM)
+    assert reply.status == 401
+    assert_nothing_stored(bot)
+
+
+def test_stale_timestamp_is_refused(bot: Bot) -> None:
+    body = deploy_form(bot)
+    ten_minutes_ago = int(time.time()) - 600
+    reply = bot.post("/slack/events", body, sign(body, timestamp=ten_minutes_ago), FORM)
+    assert reply.status == 401
+    assert_nothing_stored(bot)
+
+
+def test_timestamp_from_the_future_is_refused(bot: Bot) -> None:
+    body = deploy_form(bot)
+    in_ten_minutes = int(time.time()) + 600
+    reply = bot.post("/slack/events", body, sign(body, timestamp=in_ten_minutes), FORM)
+    assert reply.status == 401
+    assert_nothing_stored(bot)
+
+
+@pytest.mark.parametrize(
+    "drop", ["X-Slack-Signature", "X-Slack-Request-Timestamp", "both"], ids=lambda d: d
+)
+def test_missing_headers_are_refused(bot: Bot, drop: str) -> None:
+    body = deploy_form(bot)
+    headers = {k: v for k, v in sign(body).items() if drop not in (k, "both")}
+    reply = bot.post("/slack/events", body, headers, FORM)
+    assert reply.status == 401
+    assert_nothing_stored(bot)
+
+
+def test_non_numeric_timestamp_is_refused(bot: Bot) -> None:
+    body = deploy_form(bot)
+    headers = {**sign(body), "X-Slack-Request-Timestamp": "yesterday"}
+    reply = bot.post("/slack/events", body, headers, FORM)
+    assert reply.status == 401
+    assert_nothing_stored(bot)
+
+
+# ---- malformed but signed requests ---------------------------------------------------------
+
+
+def test_malformed_interactive_payload_is_never_a_500(bot: Bot) -> None:
+    body = "payload=not-json"
+    reply = bot.post("/slack/events", body, sign(body), FORM)
+    assert reply.status < 500, reply
+    assert_nothing_stored(bot)
+
+
+def test_interactive_payload_of_an_unknown_kind_is_never_a_500(bot: Bot) -> None:
+    reply = bot.interact({"type": "block_actions", "actions": [{"action_id": "nope"}]})
+    assert reply.status < 500, reply
+    assert_nothing_stored(bot)
+
+
+def test_signed_garbage_body_is_never_a_500(bot: Bot) -> None:
+    body = "\x00\x01 not a form at all %%%"
+    reply = bot.post("/slack/events", body, sign(body), FORM)
+    assert reply.status < 500, reply
+    assert_nothing_stored(bot)
+
+
+def test_signed_json_that_is_not_an_event_is_never_a_500(bot: Bot) -> None:
+    body = json.dumps({"hello": "world"})
+    reply = bot.post("/slack/events", body, sign(body), "application/json")
+    assert reply.status < 500, reply
+    assert_nothing_stored(bot)
+
+
+def test_unknown_slash_command_is_never_a_500(bot: Bot) -> None:
+    reply = bot.command("/nope", "api v1")
+    assert reply.status < 500, reply
+    assert_nothing_stored(bot)
+
+
+def test_url_verification_challenge_is_answered(bot: Bot) -> None:
+    body = json.dumps({"type": "url_verification", "token": "x", "challenge": "abc123"})
+    reply = bot.post("/slack/events", body, sign(body), "application/json")
+    assert reply.status == 200
+    assert "abc123" in reply.body
+
+
+# ---- other paths and methods ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/"), ("GET", "/nope"), ("POST", "/nope"), ("GET", "/slack/events/x")],
+)
+def test_unknown_path_is_404(bot: Bot, method: str, path: str) -> None:
+    reply = request(bot, method, path, b"x=1" if method == "POST" else None)
+    assert reply.status == 404
+
+
+def test_get_slack_events_is_not_a_500(bot: Bot) -> None:
+    reply = bot.get("/slack/events")
+    assert 400 <= reply.status < 500
+
+
+def test_healthz_reports_database_and_slack_state(bot: Bot) -> None:
+    reply = bot.get("/healthz")
+    assert reply.status == 200
+    state = reply.json
+    assert state["database"] == "ok"
+    assert state["slack"]["mode"] == "http"
+    assert state["slack"]["connected"] is True
+    assert state["scheduler"] == "running"
+
+
+def test_healthz_answers_head(bot: Bot) -> None:
+    reply = request(bot, "HEAD", "/healthz")
+    assert reply.status == 200

@@ -1,0 +1,198 @@
+"""Property tests: whatever people type, the parsers answer with a request or a usage error.
+
+SPEC.md Principle 4: bad input gets a clear private reply that names what was wrong, and
+nothing partial is stored. The parsers must never fail any other way, and through the
+running server a refused command must leave the database as it was.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pendulum
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from bot import messages
+from commands import deploy, incident
+from commands.args import UsageError
+from tests.conftest import NOW, Bot
+
+Parser = Callable[[str, str, pendulum.DateTime], Any]
+ZONES = st.sampled_from(["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"])
+MOMENT = pendulum.parse(NOW)
+assert isinstance(MOMENT, pendulum.DateTime)
+
+WORDS = [
+    "help", "list", "undo", "open", "resolve", "link", "all", "open", "none", "api",
+    "checkout-web", "web/app", "v1.2.3", "1", "42", "#42", "0", "50", "51", "999999999999999",
+    "-1", "²", "٣", "１２", "Ⅻ", "incident", "deploy", "Checkout down", "x" * 90,
+]  # fmt: skip
+KEYS = [
+    "env", "sha", "repo", "at", "status", "url", "sev", "deploy", "rollback", "hotfix",
+    "from", "to", "Env", "AT", "nope", "title",
+]  # fmt: skip
+VALUES = [
+    "", "production", "prod", "staging", "PROD", "a1b2c3d", "a1b2c3d4" * 5, "a1b2c3d4" * 6,
+    "zzz", "acme/api", "acme", "/", "success", "failed", "SUCCESS", "1", "2", "4", "5", "9", "0",
+    "none", "#3", "3", "now", "15m", "ago", "15m ago", "2h ago", "3 days ago", "yesterday 14:00",
+    "today 09:30", "09:30", "25:00", "2026-11-20T14:05Z", "2026-11-20 14:05", "2026-02-30",
+    "1999-12-31", "2030-01-01", "https://ci.example.com/run/1", "<https://x.example|run>",
+    "<https://x.example>", "ftp://x", "http://", "ünïcødé", "🚀", "a b", "x" * 600,
+]  # fmt: skip
+FLAGS = [
+    "--hotfix", "--rollback", "--rollback=3", "--rollback=previous", "--rollback=x",
+    "--hotfix=yes", "--nope", "--", "--HOTFIX", "-h", "--rollback=",
+]  # fmt: skip
+SPICE = [
+    '"', "'", "“", "”", "‘", "’", "\\", "&amp;", "&lt;", "&gt;", "&#0;", "&#x110000;", "<", ">",
+    "<@U0ALICE1>", "<#C0CHAN01|deploys>", "\u00a0", "\t", "\n", "\u200b", "\x00", "=", "==",
+    "ß", "İ", "ǅ", "ﬁ", "😀", "\u202e", "\ufeff",
+]  # fmt: skip
+
+
+def _quoted(value: str, quote: str) -> str:
+    return f"{quote}{value}{quote}"
+
+
+option = st.builds(
+    lambda k, v, q: f"{k}={_quoted(v, q) if q else v}",
+    st.sampled_from(KEYS),
+    st.sampled_from(VALUES) | st.text(max_size=20),
+    st.sampled_from(["", '"', "'", "“"]),
+)
+token = st.one_of(
+    st.sampled_from(WORDS),
+    st.sampled_from(FLAGS),
+    st.sampled_from(SPICE),
+    option,
+    st.sampled_from(VALUES).map(lambda v: _quoted(v, '"')),
+    st.text(min_size=1, max_size=12),
+)
+separator = st.sampled_from([" ", " ", " ", "  ", "\t", "\n", "", "\u00a0"])
+
+
+@st.composite
+def command_text(draw: st.DrawFn) -> str:
+    """Mostly command-shaped text (known words, keys, flags, quotes) with random debris."""
+    tokens = draw(st.lists(token, max_size=10))
+    text = ""
+    for piece in tokens:
+        text += draw(separator) + piece
+    return text
+
+
+TEXTS = command_text() | st.text(max_size=80) | st.text(max_size=2100, alphabet="ab =\"'")
+
+DEPLOY_REQUESTS = (
+    deploy.NewDeploy,
+    deploy.ListDeploys,
+    deploy.UndoDeploy,
+    deploy.Help,
+    deploy.OpenModal,
+)
+INCIDENT_REQUESTS = (
+    incident.OpenIncident,
+    incident.ResolveIncident,
+    incident.LinkIncident,
+    incident.ListIncidents,
+    incident.Help,
+    incident.OpenModal,
+)
+
+
+def _answer(parse: Parser, text: str, tz: str, kinds: tuple[type, ...]) -> None:
+    try:
+        request = parse(text, tz, MOMENT)
+    except UsageError as error:
+        assert isinstance(error.problem, str)
+        assert error.problem.strip(), f"empty problem for {text!r}"
+        return
+    assert isinstance(request, kinds), f"{text!r} gave {request!r}"
+
+
+@settings(max_examples=600, deadline=None, derandomize=True)
+@given(TEXTS, ZONES)
+@example("list ²", "UTC")  # a superscript digit passes str.isdigit() but not int()
+@example("list api ²", "UTC")
+@example("list 5", "UTC")
+@example("undo ²", "UTC")
+@example("api at=" + "9" * 8, "UTC")
+@example('api "unclosed', "UTC")
+@example("api at=15m ago", "Europe/Berlin")
+@example("a" * 2001, "UTC")
+@example("api &lt;script&gt;", "UTC")
+@example("api --rollback=", "UTC")
+@example("--hotfix", "UTC")  # options and flags but no service
+@example("env=staging at=now", "UTC")
+def test_deploy_parse_answers_or_refuses(text: str, tz: str) -> None:
+    _answer(deploy.parse, text, tz, DEPLOY_REQUESTS)
+
+
+@settings(max_examples=600, deadline=None, derandomize=True)
+@given(TEXTS, ZONES)
+@example("list ²", "UTC")
+@example("open api Checkout down sev=9", "UTC")
+@example("open api Checkout down at=" + "9" * 8, "UTC")
+@example("resolve ² at=now", "UTC")
+@example("link 1 deploy=none deploy=2", "UTC")
+@example("open api " + "t" * 2001, "UTC")
+@example("open", "UTC")
+def test_incident_parse_answers_or_refuses(text: str, tz: str) -> None:
+    _answer(incident.parse, text, tz, INCIDENT_REQUESTS)
+
+
+# ---- through the running server --------------------------------------------------------
+
+
+def _counts(db_path: Path) -> tuple[int, int]:
+    conn = sqlite3.connect(db_path)
+    try:
+        deploys = conn.execute("SELECT count(*) FROM deploys").fetchone()[0]
+        incidents = conn.execute("SELECT count(*) FROM incidents").fetchone()[0]
+        return deploys, incidents
+    finally:
+        conn.close()
+
+
+def _expects_refusal(parse: Parser, text: str, tz: str) -> bool:
+    """Whether the parser itself refuses the text (then the reply must be a warning)."""
+    try:
+        parse(text, tz, MOMENT)
+    except UsageError:
+        return True
+    except Exception:
+        return False  # a parser crash; the property tests above report it
+    return False
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,  # the same texts on every run; the 600-example tests explore more
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(command=st.sampled_from(["/deploy", "/incident"]), text=TEXTS)
+@example(command="/deploy", text="list ²")
+@example(command="/deploy", text="--hotfix")
+@example(command="/deploy", text="api sha=zzz")
+@example(command="/incident", text="open api Checkout down sev=9")
+@example(command="/deploy", text="api --rollback=999")
+@example(command="/incident", text="resolve 999")
+def test_server_answers_random_text_and_a_refusal_stores_nothing(
+    bot: Bot, command: str, text: str
+) -> None:
+    if not text.strip():
+        return  # an empty command opens a modal; covered by the command tests
+    parse = deploy.parse if command == "/deploy" else incident.parse
+    before = _counts(bot.db_path)
+    reply = bot.command(command, text)
+    assert reply.status == 200, (text, reply)
+    assert messages.INTERNAL_ERROR not in reply.body, f"{command} {text!r} crashed the listener"
+    if _expects_refusal(parse, text, bot.server.deps.tz):
+        assert reply.text.startswith(":warning:"), (text, reply.body)
+    if reply.text.startswith(":warning:"):
+        assert _counts(bot.db_path) == before, f"{command} {text!r} was refused but stored"
