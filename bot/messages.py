@@ -6,6 +6,10 @@ Errors say what was found and how to fix it; usage errors come with a correct ex
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from storage.records import Deploy
 
 # ---- configuration (printed by the CLI, one line per problem) -----------------------------
 
@@ -87,9 +91,7 @@ STOPPED = "Shipshape stopped."
 
 # ---- generic command errors ----------------------------------------------------------------
 
-UNCLOSED_QUOTE = (
-    'A quote is not closed. Put values with spaces in matching quotes: title="Checkout down".'
-)
+UNCLOSED_QUOTE = 'A double quote is not closed. Put values with spaces in matching double quotes: at="2026-11-20 14:05".'
 INTERNAL_ERROR = (
     "Something went wrong on Shipshape's side and nothing was stored. "
     "Please try again; if it keeps happening, ask whoever runs Shipshape to check its log."
@@ -241,6 +243,12 @@ Times: ISO-8601 (`at=2026-11-20T14:05Z`, `at="2026-11-20 14:05"` in the team tim
 • `/deploy` alone opens a form."""
 
 
+def describe_deploy(deploy: Deploy) -> str:
+    """ "api v1.2.3 to production"."""
+    version = f" {deploy.version}" if deploy.version else ""
+    return f"{deploy.service}{version} to {deploy.environment}"
+
+
 def deploy_recorded(deploy_id: int, what: str, failed: bool) -> str:
     sentence = f"Deploy #{deploy_id} recorded: {what}"
     if failed:
@@ -283,6 +291,13 @@ def rollback_other_service(deploy_id: int, its_service: str, service: str) -> st
     return (
         f"Deploy #{deploy_id} is of {its_service}, not {service}. A rollback undoes a deploy "
         f"of the same service: check the id with `/deploy list {service}`."
+    )
+
+
+def rollback_other_environment(deploy_id: int, its_env: str, env: str) -> str:
+    return (
+        f"Deploy #{deploy_id} went to {its_env}, not {env}. A rollback undoes a deploy to the "
+        f"same environment: add `env={its_env}` or check the id with `/deploy list`."
     )
 
 

@@ -17,6 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.error import BoltError
+from waitress import wasyncore
 from waitress.server import create_server
 
 from bot import messages
@@ -56,10 +57,14 @@ class TrackingExecutor(ThreadPoolExecutor):
         with self._pending_lock:
             self._pending.discard(future)
 
-    def drain(self, timeout: float) -> None:
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait for the work submitted so far; True when all of it finished in time."""
         with self._pending_lock:
             pending = list(self._pending)
-        wait(pending, timeout=timeout)
+        return not wait(pending, timeout=timeout).not_done
+
+    def drain(self, timeout: float) -> None:
+        self.wait_idle(timeout)
         self.shutdown(wait=False, cancel_futures=True)
 
 
@@ -94,6 +99,7 @@ class Server:
             ) from None
         self.scheduler = BackgroundScheduler(timezone=config.timezone)
         self.socket: SocketModeHandler | None = None
+        self._loop: threading.Thread | None = None
         slack = None if config.socket_mode else SlackRequestHandler(self.app)
         try:
             self.http = create_server(
@@ -133,6 +139,16 @@ class Server:
             self.socket = SocketModeHandler(self.app, self.config.slack_app_token)
             self.socket.connect()
 
+    def serve_in_thread(self) -> None:
+        """Start everything with the HTTP loop in a thread (for embedding and tests)."""
+        self.start_background()
+        self._loop = threading.Thread(target=self.http.run, name="http", daemon=True)
+        self._loop.start()
+
+    def wait_idle(self, timeout: float = 10) -> bool:
+        """Wait until the listeners have finished what they were handed (posts after acks)."""
+        return self.executor.wait_idle(timeout)
+
     def run_forever(self) -> None:
         """Serve until SIGTERM or Ctrl-C, then stop in order: no new requests, finish the
         ones in flight, stop the scheduler, close the database."""
@@ -146,7 +162,14 @@ class Server:
             self.stop()
 
     def stop(self) -> None:
-        self.http.close()
+        # waitress is not thread-safe and has no stop(): its sockets are closed from inside
+        # its own loop (a thunk run by its trigger), which then ends at once.
+        sockets = self.http._map  # a single-socket server keeps its sockets here
+        if self._loop is not None:
+            self.http.trigger.pull_trigger(lambda: wasyncore.close_all(sockets))
+            self._loop.join(STOP_SECONDS / 2)
+        self.http.task_dispatcher.shutdown(timeout=STOP_SECONDS / 2)
+        wasyncore.close_all(sockets)
         if self.socket is not None:
             self.socket.close()
         if self.scheduler.running:

@@ -51,11 +51,22 @@ def clean(text: str) -> str:
     return html.unescape(text or "").translate(_QUOTES).strip()
 
 
+def _split(text: str) -> list[str]:
+    """Words, with double quotes grouping. Apostrophes stay literal ("Users can't log in")
+    and so do backslashes (paths and regexes in titles)."""
+    lexer = shlex.shlex(text, posix=True)
+    lexer.whitespace_split = True
+    lexer.quotes = '"'
+    lexer.escape = ""
+    lexer.commenters = ""
+    return list(lexer)
+
+
 def tokenize(text: str, *, keys: frozenset[str], flags: frozenset[str], example: str) -> Args:
     if len(text) > MAX_TEXT:
         raise UsageError(messages.text_too_long(len(text), MAX_TEXT), example)
     try:
-        tokens = shlex.split(clean(text))
+        tokens = _split(clean(text))
     except ValueError:
         raise UsageError(messages.UNCLOSED_QUOTE, example) from None
     args = Args()

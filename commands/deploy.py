@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot import messages, modals
+from bot import incident_card, messages, modals
 from bot.admins import is_admin
 from bot.deps import Deps
 from bot.replies import ephemeral, post_in_channel, post_or_tell, usage
@@ -239,6 +239,8 @@ def _rollback_problem(target: Deploy | None, new: NewDeploy, wanted: int, at: st
         return messages.deploy_not_found(wanted)
     if target.service != new.service:
         return messages.rollback_other_service(target.id, target.service, new.service)
+    if target.environment != new.environment:
+        return messages.rollback_other_environment(target.id, target.environment, new.environment)
     if target.status != "success":
         return messages.rollback_of_failed(target.id)
     if target.deployed_at > at:
@@ -246,8 +248,11 @@ def _rollback_problem(target: Deploy | None, new: NewDeploy, wanted: int, at: st
     return None
 
 
-def undo(deps: Deps, client: WebClient, request: UndoDeploy, user_id: str, channel_id: str) -> str:
-    """Delete a deploy; returns the reply. Raises UsageError when not found or not allowed."""
+def undo(
+    deps: Deps, client: WebClient, request: UndoDeploy, user_id: str, channel_id: str
+) -> tuple[str, list[int]]:
+    """Delete a deploy; returns the reply and the incidents it unlinked. Raises UsageError
+    when not found or not allowed."""
     deploy = deploys.get(deps.store.db, request.deploy_id)
     if deploy is None:
         raise UsageError(messages.deploy_not_found(request.deploy_id), messages.DEPLOY_LIST_EXAMPLE)
@@ -264,28 +269,27 @@ def undo(deps: Deps, client: WebClient, request: UndoDeploy, user_id: str, chann
             raise UsageError(messages.deploy_not_found(deploy.id))
         rollbacks = [d.id for d in deploys.rolled_back_by(db, deploy.id)]
         unlinked = deploys.delete(db, deploy.id)
-    return messages.deploy_deleted(deploy.id, describe(deploy), unlinked, rollbacks)
+    what = messages.describe_deploy(deploy)
+    return messages.deploy_deleted(deploy.id, what, unlinked, rollbacks), unlinked
 
 
 # ---- reply -------------------------------------------------------------------------------
 
 
-def describe(deploy: Deploy) -> str:
-    """ "api v1.2.3 to production"."""
-    version = f" {deploy.version}" if deploy.version else ""
-    return f"{deploy.service}{version} to {deploy.environment}"
-
-
 def confirmation(result: Recorded, user_id: str, tz: str) -> tuple[str, list[Block]]:
     deploy = result.deploy
-    text = messages.deploy_recorded(deploy.id, describe(deploy), deploy.status == "failed")
+    text = messages.deploy_recorded(
+        deploy.id, messages.describe_deploy(deploy), deploy.status == "failed"
+    )
     details = [messages.recorded_by(user_id), messages.finished_at(show(deploy.deployed_at, tz))]
     if deploy.sha:
         details.append(messages.at_sha(deploy.sha[:7], deploy.repo))
     if deploy.is_hotfix:
         details.append(messages.HOTFIX)
     if result.rolled_back:
-        details.append(messages.rolls_back(result.rolled_back.id, describe(result.rolled_back)))
+        details.append(
+            messages.rolls_back(result.rolled_back.id, messages.describe_deploy(result.rolled_back))
+        )
     if deploy.url:
         details.append(messages.link(deploy.url))
     blocks: list[Block] = [
@@ -308,7 +312,9 @@ def listing(deps: Deps, request: ListDeploys) -> str:
             marks.append(messages.rollback_of(d.rollback_of))
         marks.append(d.source)
         lines.append(
-            messages.deploy_list_line(d.id, show(d.deployed_at, deps.tz), describe(d), marks)
+            messages.deploy_list_line(
+                d.id, show(d.deployed_at, deps.tz), messages.describe_deploy(d), marks
+            )
         )
     return "\n".join(lines)
 
@@ -360,7 +366,9 @@ def register(app: App, deps: Deps) -> None:
             elif isinstance(request, ListDeploys):
                 ack(**ephemeral(listing(deps, request)))
             elif isinstance(request, UndoDeploy):
-                ack(**ephemeral(undo(deps, client, request, user_id, channel_id)))
+                reply, unlinked = undo(deps, client, request, user_id, channel_id)
+                ack(**ephemeral(reply))
+                incident_card.refresh(client, deps.store.db, unlinked, deps.tz)
             else:
                 key = f"{command['team_id']}:{channel_id}:{command['trigger_id']}"
                 try:

@@ -10,12 +10,7 @@ from typing import Any
 import pendulum
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
     MarkdownTextObject,
     SectionBlock,
 )
@@ -23,11 +18,11 @@ from slack_sdk.models.views import View
 
 from bot import messages, modals
 from bot.deps import Deps
+from bot.incident_card import LINK_ACTION, Linked, card, link_text, load, update_card
 from bot.replies import ephemeral, post_in_channel, post_or_tell, usage
 from bot.times import duration, from_utc_text, show, utc_text
 from commands import fields
 from commands.args import FieldError, UsageError, clean, tokenize
-from commands.deploy import describe
 from storage import deploys, incidents
 from storage.records import Deploy, Incident
 
@@ -36,7 +31,6 @@ log = logging.getLogger(__name__)
 OPEN_KEYS = frozenset({"sev", "deploy", "at"})
 MODAL = "incident_modal"
 LINK_MODAL = "incident_link_modal"
-LINK_ACTION = "incident_change_link"
 LIST_LIMIT = 20
 # The incident's own fields, in the order the modal shows them (errors name these blocks).
 MODAL_FIELDS = ("service", "title", "sev", "deploy", "at")
@@ -173,13 +167,6 @@ _EXAMPLES = {
 # ---- act ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Linked:
-    incident: Incident
-    deploy: Deploy | None
-    created: bool = True
-
-
 def _cause(db: Any, deploy_id: int) -> Deploy:
     deploy = deploys.get(db, deploy_id)
     if deploy is None:
@@ -231,7 +218,8 @@ def resolve(deps: Deps, request: ResolveIncident) -> Linked:
         incident = _existing(db, request.incident_id)
         if incident.resolved_at is not None:
             raise UsageError(
-                messages.already_resolved(incident.id, show(incident.resolved_at, deps.tz))
+                messages.already_resolved(incident.id, show(incident.resolved_at, deps.tz)),
+                messages.INCIDENT_LIST_EXAMPLE,
             )
         if at < incident.started_at:
             raise UsageError(
@@ -260,70 +248,12 @@ def _existing(db: Any, incident_id: int) -> Incident:
 
 
 def _reload(db: Any, incident_id: int) -> Linked:
-    incident = incidents.get(db, incident_id)
-    assert incident is not None
-    deploy = deploys.get(db, incident.deploy_id) if incident.deploy_id else None
-    return Linked(incident, deploy)
+    linked = load(db, incident_id)
+    assert linked is not None
+    return linked
 
 
 # ---- reply -------------------------------------------------------------------------------
-
-
-def link_text(linked: Linked, tz: str) -> str:
-    incident, deploy = linked.incident, linked.deploy
-    if deploy is not None:
-        return messages.caused_by(deploy.id, describe(deploy), show(deploy.deployed_at, tz))
-    if incident.cause == "none":
-        return messages.NO_DEPLOY_CAUSED
-    return messages.not_linked(incident.service, show(incident.started_at, tz))
-
-
-def card(linked: Linked, tz: str) -> tuple[str, list[Block]]:
-    """The incident's message in the channel, posted on open and updated on every change."""
-    incident = linked.incident
-    if incident.resolved_at:
-        took = from_utc_text(incident.resolved_at) - from_utc_text(incident.started_at)
-        text = messages.incident_resolved_title(
-            incident.id, incident.service, incident.title, duration(took.in_seconds())
-        )
-    else:
-        text = messages.incident_opened(
-            incident.id, incident.service, incident.title, incident.severity
-        )
-    times = [messages.started_at(show(incident.started_at, tz))]
-    if incident.resolved_at:
-        times.append(messages.resolved_at(show(incident.resolved_at, tz)))
-    blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=text, verbatim=True)),
-        SectionBlock(text=MarkdownTextObject(text=link_text(linked, tz), verbatim=True)),
-        ActionsBlock(
-            elements=[
-                ButtonElement(
-                    text=messages.CHANGE_LINK,
-                    action_id=LINK_ACTION,
-                    value=str(incident.id),
-                )
-            ]
-        ),
-        ContextBlock(elements=[MarkdownTextObject(text=" · ".join(times))]),
-    ]
-    return text, blocks
-
-
-def update_card(client: WebClient, linked: Linked, tz: str) -> None:
-    """Keep the channel's message true after a resolve or a new link (best effort)."""
-    incident = linked.incident
-    if not (incident.channel_id and incident.message_ts):
-        return
-    text, blocks = card(linked, tz)
-    try:
-        client.chat_update(
-            channel=incident.channel_id, ts=incident.message_ts, text=text, blocks=blocks
-        )
-    except SlackApiError as error:
-        log.warning(
-            "could not update incident #%s message: %s", incident.id, error.response.get("error")
-        )
 
 
 def listing(deps: Deps, request: ListIncidents) -> str:
@@ -468,9 +398,9 @@ def register(app: App, deps: Deps) -> None:
             incident_id = int(action.get("value", ""))
         except ValueError:
             return
-        if incidents.get(deps.store.db, incident_id) is None:
+        linked = load(deps.store.db, incident_id)
+        if linked is None:
             return
-        linked = _reload(deps.store.db, incident_id)
         message = body.get("container", {})
         client.views_open(
             trigger_id=body["trigger_id"],

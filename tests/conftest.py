@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -157,9 +156,6 @@ def clock() -> FixedClock:
 def bot(tmp_path: Path, slack: FakeSlack, clock: FixedClock) -> Iterator[Bot]:
     db_path = tmp_path / "shipshape.db"
     server = Server(make_config(db_path, slack), clock, "127.0.0.1", 0)
-    server.start_background()
-    thread = threading.Thread(target=server.http.run, daemon=True)
-    thread.start()
+    server.serve_in_thread()
     yield Bot(server, slack, clock, db_path)
     server.stop()
-    thread.join(timeout=10)
