@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.fake_slack import TEAM, FakeSlack  # noqa: E402
+from tests.fake_slack import TEAM, FakeSlack, slash_form  # noqa: E402
 
 SECRET = "bench-signing-secret"
 BOT_TOKEN = "xoxb-bench"
@@ -221,20 +221,14 @@ def client(
             if stop.is_set() or time.monotonic() >= deadline or not budget.take():
                 return
             trigger = f"bench.{run_id}.{index}.{i}"
-            form = {
-                "token": "legacy",
-                "team_id": TEAM,
-                "team_domain": "bench",
-                "channel_id": CHANNEL,
-                "channel_name": "deploys",
-                "user_id": f"U0BENCH{index:02d}",
-                "user_name": f"bench{index}",
-                "command": "/deploy",
-                "text": f"svc-{index} v1.{i}",
-                "api_app_id": "A0BENCH01",
-                "response_url": response_url,
-                "trigger_id": trigger,
-            }
+            form = slash_form(
+                "/deploy",
+                f"svc-{index} v1.{i}",
+                response_url=response_url,
+                trigger_id=trigger,
+                user=f"U0BENCH{index:02d}",
+                channel=CHANNEL,
+            )
             body = urlencode(form)
             timestamp = str(int(time.time()))
             headers = {

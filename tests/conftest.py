@@ -20,7 +20,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.clock import FixedClock
 from bot.config import Config
 from bot.serve import Server
-from tests.fake_slack import TEAM, FakeSlack
+from tests.fake_slack import FakeSlack, slash_form
 
 SECRET = "test-signing-secret"
 NOW = "2026-11-24T12:00:00Z"
@@ -98,20 +98,14 @@ class Bot:
         trigger_id: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> Reply:
-        form = {
-            "token": "legacy",
-            "team_id": TEAM,
-            "team_domain": "acme",
-            "channel_id": channel,
-            "channel_name": "deploys",
-            "user_id": user,
-            "user_name": "alice",
-            "command": command,
-            "text": text,
-            "api_app_id": "A0APP001",
-            "response_url": self.slack.response_url(),
-            "trigger_id": trigger_id or f"trigger.{next(_ids)}",
-        }
+        form = slash_form(
+            command,
+            text,
+            response_url=self.slack.response_url(),
+            trigger_id=trigger_id or f"trigger.{next(_ids)}",
+            user=user,
+            channel=channel,
+        )
         return self.slack_form(form, headers)
 
     def interact(self, payload: dict[str, Any]) -> Reply:

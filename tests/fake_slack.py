@@ -18,6 +18,32 @@ BOT_USER = "UBOT0001"
 TEAM = "T0TEAM01"
 
 
+def slash_form(
+    command: str,
+    text: str,
+    *,
+    response_url: str,
+    trigger_id: str,
+    user: str = "U0ALICE1",
+    channel: str = "C0CHAN01",
+) -> dict[str, str]:
+    """The form fields Slack posts for a slash command."""
+    return {
+        "token": "legacy",
+        "team_id": TEAM,
+        "team_domain": "acme",
+        "channel_id": channel,
+        "channel_name": "deploys",
+        "user_id": user,
+        "user_name": "alice",
+        "command": command,
+        "text": text,
+        "api_app_id": "A0APP001",
+        "response_url": response_url,
+        "trigger_id": trigger_id,
+    }
+
+
 @dataclass
 class Call:
     method: str

@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.conftest import SECRET, sign
-from tests.fake_slack import TEAM, FakeSlack
+from tests.fake_slack import FakeSlack, slash_form
 
 SHIPSHAPE = Path(sys.executable).parent / "shipshape"
 RUNNING = re.compile(r"Shipshape is running on http://127\.0\.0\.1:(\d+)")
@@ -284,20 +284,7 @@ def test_serve_stops_cleanly(served: Served, signum: int) -> None:
 
 def _deploy_form(slack: FakeSlack, text: str) -> str:
     return urlencode(
-        {
-            "token": "legacy",
-            "team_id": TEAM,
-            "team_domain": "acme",
-            "channel_id": "C0CHAN01",
-            "channel_name": "deploys",
-            "user_id": "U0ALICE1",
-            "user_name": "alice",
-            "command": "/deploy",
-            "text": text,
-            "api_app_id": "A0APP001",
-            "response_url": slack.response_url(),
-            "trigger_id": "trigger.cli.1",
-        }
+        slash_form("/deploy", text, response_url=slack.response_url(), trigger_id="trigger.cli.1")
     )
 
 

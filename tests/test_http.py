@@ -12,27 +12,14 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.conftest import Bot, Reply, sign
-from tests.fake_slack import TEAM
+from tests.fake_slack import slash_form
 
 FORM = "application/x-www-form-urlencoded"
 
 
 def deploy_form(bot: Bot, text: str = "api v1.2.3", trigger_id: str = "trigger.http") -> str:
     return urlencode(
-        {
-            "token": "legacy",
-            "team_id": TEAM,
-            "team_domain": "acme",
-            "channel_id": "C0CHAN01",
-            "channel_name": "deploys",
-            "user_id": "U0ALICE1",
-            "user_name": "alice",
-            "command": "/deploy",
-            "text": text,
-            "api_app_id": "A0APP001",
-            "response_url": bot.slack.response_url(),
-            "trigger_id": trigger_id,
-        }
+        slash_form("/deploy", text, response_url=bot.slack.response_url(), trigger_id=trigger_id)
     )
 
 
