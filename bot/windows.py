@@ -1,0 +1,119 @@
+"""Time windows for metrics: `[start, end)` instants, read from what people type.
+
+Calendar windows (weeks, months, quarters, whole days) are taken in the team time zone.
+Weeks start on Monday, computed here rather than with pendulum.week_starts_at, which is
+process-wide.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pendulum
+
+from bot.times import BadTime, parse_moment
+
+MAX_DAYS = 3650
+_DAYS = re.compile(r"^(\d{1,4})d$")
+_PERIOD = re.compile(r"^(this|last)\s+(week|month|quarter)$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class BadWindow(ValueError):
+    """A window that could not be read; the message says why."""
+
+
+@dataclass(frozen=True)
+class Window:
+    start: pendulum.DateTime  # UTC, included
+    end: pendulum.DateTime  # UTC, excluded
+    days: float  # calendar days for whole-day windows, else exact seconds / 86400
+
+    @property
+    def seconds(self) -> float:
+        return (self.end - self.start).total_seconds()
+
+    def previous(self) -> Window:
+        """The window of the same length just before this one."""
+        return Window(self.start.subtract(seconds=self.seconds), self.start, self.days)
+
+
+def _local_midnight(day: pendulum.Date, tz: str) -> pendulum.DateTime:
+    return pendulum.datetime(day.year, day.month, day.day, tz=tz)
+
+
+def _make(start: pendulum.DateTime, end: pendulum.DateTime, tz: str) -> Window:
+    local_start, local_end = start.in_timezone(tz), end.in_timezone(tz)
+    whole_days = local_start == local_start.start_of("day") and local_end == local_end.start_of(
+        "day"
+    )
+    if whole_days:
+        days = float((local_end.date() - local_start.date()).days)
+    else:
+        days = (end - start).total_seconds() / 86_400
+    return Window(start.in_timezone("UTC"), end.in_timezone("UTC"), days)
+
+
+def last_days(n: int, now: pendulum.DateTime, tz: str) -> Window:
+    """The n days up to now."""
+    return Window(now.subtract(days=n).in_timezone("UTC"), now.in_timezone("UTC"), float(n))
+
+
+def _period_start(moment: pendulum.DateTime, unit: str) -> pendulum.DateTime:
+    day = moment.start_of("day")
+    if unit == "week":
+        return day.subtract(days=day.weekday())  # weekday(): Monday is 0
+    if unit == "month":
+        return day.start_of("month")
+    first_month = 3 * ((day.month - 1) // 3) + 1
+    return day.set(month=first_month).start_of("month")
+
+
+def period(which: str, unit: str, now: pendulum.DateTime, tz: str) -> Window:
+    """`this week` runs from the start of the period to now; `last week` is all of the one
+    before."""
+    start = _period_start(now.in_timezone(tz), unit)
+    if which == "this":
+        return _make(start, now, tz)
+    previous_start = _period_start(start.subtract(days=1), unit)
+    return _make(previous_start, start, tz)
+
+
+def iso_week(year: int, week: int, tz: str) -> Window:
+    """ISO week `year`-W`week` in the team time zone."""
+    monday = pendulum.Date.fromisocalendar(year, week, 1)
+    start = _local_midnight(monday, tz)
+    return _make(start, _local_midnight(monday.add(days=7), tz), tz)
+
+
+def between(start_text: str, end_text: str, now: pendulum.DateTime, tz: str) -> Window:
+    """`from=DATE to=DATE`: whole calendar days in the team time zone, both included; a
+    full timestamp is taken as given."""
+    try:
+        if _DATE.match(start_text):
+            start = _local_midnight(pendulum.Date.fromisoformat(start_text), tz)
+        else:
+            start = parse_moment(start_text, tz, now)
+        if _DATE.match(end_text):
+            end = _local_midnight(pendulum.Date.fromisoformat(end_text).add(days=1), tz)
+        else:
+            end = parse_moment(end_text, tz, now)
+    except (BadTime, ValueError) as error:
+        raise BadWindow("unreadable_date") from error
+    if end <= start:
+        raise BadWindow("end_before_start")
+    return _make(start, end, tz)
+
+
+def parse(text: str, now: pendulum.DateTime, tz: str) -> Window:
+    """`7d`, `Nd`, `this week`, `last month`, `this quarter`, ... (not from=/to=)."""
+    value = " ".join(text.lower().split())
+    if match := _DAYS.match(value):
+        n = int(match.group(1))
+        if not 1 <= n <= MAX_DAYS:
+            raise BadWindow("days_out_of_range")
+        return last_days(n, now, tz)
+    if match := _PERIOD.match(value):
+        return period(match.group(1), match.group(2), now, tz)
+    raise BadWindow("unreadable")
