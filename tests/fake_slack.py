@@ -60,6 +60,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.errors: dict[str, list[str]] = {}  # method -> error codes to answer, in turn
         self.users: dict[str, dict[str, Any]] = {}
+        self.socket_mode_url = ""  # what apps.connections.open hands out
         self._ts = itertools.count(1)
         self._changed = threading.Condition()
         self._server = _Server(("127.0.0.1", 0), self._handler())
@@ -122,6 +123,8 @@ class FakeSlack:
                     "message": message}  # fmt: skip
         if method in ("views.open", "views.publish", "views.update"):
             return {"ok": True, "view": {"id": f"V{n:08d}", **(args.get("view") or {})}}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.socket_mode_url}
         if method == "users.info":
             user = self.users.get(args.get("user", ""), {"id": args.get("user")})
             return {"ok": True, "user": user}
