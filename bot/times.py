@@ -62,9 +62,12 @@ def duration(seconds: float) -> str:
     return " ".join(f"{n}{unit}" for n, unit in parts[:2] if n or unit == parts[0][1])
 
 
-def parse_moment(text: str, tz: str, now: pendulum.DateTime) -> pendulum.DateTime:
+def parse_moment(
+    text: str, tz: str, now: pendulum.DateTime, *, allow_future: bool = False
+) -> pendulum.DateTime:
     """An instant from ISO-8601 or a simple relative form, taken in the team time zone when
-    it has no offset. Refuses times in the future and before 2000."""
+    it has no offset. Refuses times before 2000, and in the future unless allowed (a report
+    window may end ahead; a deploy cannot have happened yet)."""
     value = " ".join(text.strip().lower().split())
     local_now = now.in_timezone(tz)
     moment: pendulum.DateTime | None = None
@@ -97,7 +100,7 @@ def parse_moment(text: str, tz: str, now: pendulum.DateTime) -> pendulum.DateTim
     if moment is None:
         raise BadTime("unreadable")
     moment = moment.in_timezone("UTC").replace(microsecond=0)
-    if moment > now.add(seconds=FUTURE_SLACK_SECONDS):
+    if not allow_future and moment > now.add(seconds=FUTURE_SLACK_SECONDS):
         raise BadTime("future")
     if moment < EARLIEST:
         raise BadTime("too_old")

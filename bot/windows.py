@@ -57,7 +57,8 @@ def _make(start: pendulum.DateTime, end: pendulum.DateTime, tz: str) -> Window:
 
 def last_days(n: int, now: pendulum.DateTime, tz: str) -> Window:
     """The n days up to now."""
-    return Window(now.subtract(days=n).in_timezone("UTC"), now.in_timezone("UTC"), float(n))
+    end = now.in_timezone("UTC")  # in UTC every day is 24 hours, so N days are N x 24 h
+    return Window(end.subtract(days=n), end, float(n))
 
 
 def _period_start(moment: pendulum.DateTime, unit: str) -> pendulum.DateTime:
@@ -67,7 +68,8 @@ def _period_start(moment: pendulum.DateTime, unit: str) -> pendulum.DateTime:
     if unit == "month":
         return day.start_of("month")
     first_month = 3 * ((day.month - 1) // 3) + 1
-    return day.set(month=first_month).start_of("month")
+    # Month first: 31 May with its month set to April would be a day that does not exist.
+    return day.start_of("month").set(month=first_month)
 
 
 def period(which: str, unit: str, now: pendulum.DateTime, tz: str) -> Window:
@@ -94,11 +96,11 @@ def between(start_text: str, end_text: str, now: pendulum.DateTime, tz: str) -> 
         if _DATE.match(start_text):
             start = _local_midnight(pendulum.Date.fromisoformat(start_text), tz)
         else:
-            start = parse_moment(start_text, tz, now)
+            start = parse_moment(start_text, tz, now, allow_future=True)
         if _DATE.match(end_text):
             end = _local_midnight(pendulum.Date.fromisoformat(end_text).add(days=1), tz)
         else:
-            end = parse_moment(end_text, tz, now)
+            end = parse_moment(end_text, tz, now, allow_future=True)
     except (BadTime, ValueError) as error:
         raise BadWindow("unreadable_date") from error
     if end <= start:
