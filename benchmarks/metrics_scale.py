@@ -1,0 +1,479 @@
+"""Scale benchmark: the metrics report on 1,000,000 deploys and 5,000,000 changes.
+
+Run:  uv run python benchmarks/metrics_scale.py [--db PATH] [--runs N] [--budget SECONDS]
+
+The first run builds a database with the project's real schema (`Store(path).migrate()`):
+1,000,000 deploys across 1,000 services over 3 years, 5,000,000 changes linked to
+deployments and 20,000 incidents, all from a fixed seed. Later runs reuse the file when its
+row counts and generator mark match (only new migrations are applied), so reruns are quick.
+
+It then times `bot.report.build` (a window and the previous one, as /dora computes them) for
+one service over 90 days and for all services over 90 days. Beside each, in the same run and
+on the same connection, it times a bare SQLite aggregate over the same rows, the
+successful production deploys of both windows:
+
+    SELECT count(*), sum(is_hotfix) FROM deploys
+    WHERE environment IN (...) [AND service = ?] AND status = 'success'
+      AND deployed_at >= ? AND deployed_at < ?
+
+and prints medians, p90s and the ratio of the medians, so the numbers read as "N times the
+cost of merely counting the rows" on this machine. Targets (issue 3): one service < 20 ms,
+all services < 200 ms, ratio <= 3. Exit status 1 when a target is missed.
+
+Runs are bounded: at most --runs timed runs per case and at most --budget seconds per case
+(but at least MIN_RUNS), after WARMUP untimed runs that bring the pages into the cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pendulum
+
+# Running this file puts benchmarks/ (not the project root) on sys.path.
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bot.report import build  # noqa: E402
+from bot.times import utc_text  # noqa: E402
+from bot.windows import Window, last_days  # noqa: E402
+from storage.db import Store  # noqa: E402
+
+SEED = 20240601
+SERVICES = 1_000
+DEPLOYS = 1_000_000
+CHANGES = 5_000_000
+INCIDENTS = 20_000
+YEARS = 3
+# The data ends here and the benchmark's "now" is this moment, so both the 90-day window
+# and the one before it are full of history whatever day the benchmark runs.
+END = datetime(2025, 1, 1, tzinfo=UTC)
+# Changed whenever the generator changes, so an old file is rebuilt rather than reused.
+MARK = "scale-v1"
+ENVIRONMENTS = ("production", "prod")  # the default production environments (bot/config.py)
+WINDOW_DAYS = 90
+TZ = "Europe/Berlin"  # a team zone with daylight saving, so deploy days do real work
+CHUNK = 200_000  # rows per executemany and per transaction while building
+WARMUP = 2
+MIN_RUNS = 5
+TARGET_ONE_MS = 20.0
+TARGET_ALL_MS = 200.0
+TARGET_RATIO = 3.0
+DEFAULT_DB = Path(tempfile.gettempdir()) / "shipshape-metrics-scale.db"
+
+
+# ----------------------------------------------------------------------------- building
+
+
+class Clock:
+    """UTC text for epoch seconds, in the bot's own format, fast enough for 6 M rows:
+    datetime.strftime per row alone would take longer than the inserts."""
+
+    def __init__(self) -> None:
+        self._days: dict[int, str] = {}
+
+    def text(self, epoch: int) -> str:
+        day, second = divmod(epoch, 86_400)
+        prefix = self._days.get(day)
+        if prefix is None:
+            prefix = datetime.fromtimestamp(day * 86_400, UTC).strftime("%Y-%m-%dT")
+            self._days[day] = prefix
+        hour, rest = divmod(second, 3_600)
+        minute, sec = divmod(rest, 60)
+        return f"{prefix}{hour:02d}:{minute:02d}:{sec:02d}Z"
+
+
+@dataclass
+class Deploys:
+    """What the changes and incidents need to know about the generated deploys."""
+
+    service: list[int]  # index by id - 1
+    at: list[int]  # epoch seconds, by id - 1
+    shipped: list[int]  # ids of successful production deploys, the ones that ship changes
+
+
+def service_name(i: int) -> str:
+    return f"svc-{i:04d}"
+
+
+def production_name(i: int) -> str:
+    # One service in ten calls its production environment "prod", as real teams do.
+    return "prod" if i % 10 == 0 else "production"
+
+
+def chunks(rows: Iterable[tuple[Any, ...]], size: int = CHUNK) -> Iterator[list[tuple[Any, ...]]]:
+    batch: list[tuple[Any, ...]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def insert(conn: sqlite3.Connection, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    for batch in chunks(rows):
+        conn.execute("BEGIN")
+        conn.executemany(sql, batch)
+        conn.execute("COMMIT")
+
+
+def make_deploys(rng: random.Random, clock: Clock) -> tuple[Deploys, list[tuple[Any, ...]]]:
+    end = int(END.timestamp())
+    start = end - YEARS * 365 * 86_400
+    # Ids follow time, as they do when deploys are reported as they happen; a rollback can
+    # then always name an earlier id.
+    times = sorted(rng.randrange(start, end) for _ in range(DEPLOYS))
+    # Some services deploy much more than others (weights 0.2 to 3.4, ~1,000 deploys each
+    # on average over three years).
+    weights = [0.2 + 3.2 * rng.random() ** 2 for _ in range(SERVICES)]
+    services = rng.choices(range(SERVICES), weights=weights, k=DEPLOYS)
+    last_success: dict[int, int] = {}
+    shipped: list[int] = []
+    rows: list[tuple[Any, ...]] = []
+    for index, (service, at) in enumerate(zip(services, times, strict=True)):
+        deploy_id = index + 1
+        roll = rng.random()
+        production = roll < 0.86
+        environment = production_name(service) if production else "staging"
+        failed = rng.random() < 0.05
+        rollback_of = None
+        is_hotfix = 0
+        if not failed:
+            if production and service in last_success and rng.random() < 0.015:
+                rollback_of = last_success[service]
+            elif rng.random() < 0.03:
+                is_hotfix = 1
+        if production and not failed:
+            last_success[service] = deploy_id
+            if rollback_of is None:
+                shipped.append(deploy_id)
+        text = clock.text(at)
+        rows.append(
+            (
+                deploy_id,
+                service_name(service),
+                environment,
+                f"1.{deploy_id // 1000}.{deploy_id % 1000}",
+                f"{deploy_id:040x}",
+                f"acme/{service_name(service)}",
+                "failed" if failed else "success",
+                text,
+                is_hotfix,
+                rollback_of,
+                None,
+                "import",
+                f"{MARK}-{deploy_id}",
+                None,
+                text,
+            )
+        )
+    return Deploys(services, times, shipped), rows
+
+
+def make_changes(rng: random.Random, clock: Clock, deploys: Deploys) -> Iterator[tuple[Any, ...]]:
+    # Each change goes to a random shipping deploy (about 6 each, a few with none); sorting
+    # keeps ids in deploy order, as a live system would write them.
+    owners = sorted(rng.choices(deploys.shipped, k=CHANGES))
+    for index, deploy_id in enumerate(owners):
+        change_id = index + 1
+        at = deploys.at[deploy_id - 1]
+        roll = rng.random()
+        if roll < 0.01:
+            authored = None  # a change whose commit time is unknown
+        elif roll < 0.015:
+            authored = at + rng.randrange(1, 7_200)  # clock skew, rebases: negative lead
+        else:
+            # Lead times from minutes to weeks, median about a day.
+            authored = at - max(1, int(rng.lognormvariate(math.log(86_400), 1.3)))
+        authored_text = clock.text(authored) if authored is not None else None
+        yield (
+            change_id,
+            f"acme/{service_name(deploys.service[deploy_id - 1])}",
+            f"{change_id:040x}",
+            authored_text,
+            change_id // 3 if roll < 0.6 else None,
+            clock.text(at - rng.randrange(0, 3_600)) if roll < 0.6 else None,
+            deploy_id,
+            "import",
+            f"{MARK}-{change_id}",
+            clock.text(at),
+        )
+
+
+def make_incidents(rng: random.Random, clock: Clock, deploys: Deploys) -> list[tuple[Any, ...]]:
+    end = int(END.timestamp())
+    start = end - YEARS * 365 * 86_400
+    rows: list[tuple[Any, ...]] = []
+    for index in range(INCIDENTS):
+        incident_id = index + 1
+        if rng.random() < 0.8:
+            deploy_id: int | None = rng.choice(deploys.shipped)
+            assert deploy_id is not None
+            service = deploys.service[deploy_id - 1]
+            started = deploys.at[deploy_id - 1] + rng.randrange(60, 6 * 3_600)
+            cause = "deploy"
+        else:
+            deploy_id = None
+            service = rng.randrange(SERVICES)
+            started = rng.randrange(start, end)
+            cause = rng.choice(("none", "unknown"))
+        # Minutes to days: median about 2 hours; 2% are still open.
+        duration = max(60, int(rng.lognormvariate(math.log(7_200), 1.6)))
+        resolved = None if rng.random() < 0.02 else clock.text(started + duration)
+        rows.append(
+            (
+                incident_id,
+                service_name(service),
+                f"Incident {incident_id}",
+                rng.randint(1, 4),
+                clock.text(started),
+                resolved,
+                deploy_id,
+                cause,
+                "import",
+                f"{MARK}-{incident_id}",
+                None,
+                None,
+                clock.text(started),
+            )
+        )
+    return rows
+
+
+def is_built(path: Path) -> bool:
+    if not path.exists():
+        return False
+    conn = sqlite3.connect(path)
+    try:
+        counts = tuple(
+            conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("deploys", "changes", "incidents")
+        )
+        mark = conn.execute("SELECT source_key FROM deploys WHERE id = 1").fetchone()
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
+    return counts == (DEPLOYS, CHANGES, INCIDENTS) and mark == (f"{MARK}-1",)
+
+
+def build_database(path: Path) -> float:
+    """Build the file from scratch; returns the seconds it took."""
+    began = time.perf_counter()
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    store = Store(path)
+    store.migrate()  # the real schema, every migration the bot would apply
+    store.close()
+
+    rng = random.Random(SEED)
+    clock = Clock()
+    conn = sqlite3.connect(path, isolation_level=None)
+    # Build-only settings: a crash here just means building again, so skip the journal and
+    # the fsyncs; the bot's own connections set WAL and synchronous=NORMAL again.
+    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute("PRAGMA cache_size = -2000000")  # 2 GB: the index inserts stay in memory
+    conn.execute("PRAGMA foreign_keys = ON")  # generated links must be real links
+
+    deploys, deploy_rows = make_deploys(rng, clock)
+    insert(
+        conn,
+        """INSERT INTO deploys (id, service, environment, version, sha, repo, status,
+               deployed_at, is_hotfix, rollback_of, url, source, source_key, channel_id,
+               created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        deploy_rows,
+    )
+    del deploy_rows
+    print(f"  deploys inserted   {time.perf_counter() - began:7.1f} s", flush=True)
+    insert(
+        conn,
+        """INSERT INTO changes (id, repo, sha, authored_at, pr_number, merged_at, deploy_id,
+               source, source_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        make_changes(rng, clock, deploys),
+    )
+    print(f"  changes inserted   {time.perf_counter() - began:7.1f} s", flush=True)
+    insert(
+        conn,
+        """INSERT INTO incidents (id, service, title, severity, started_at, resolved_at,
+               deploy_id, cause, source, source_key, channel_id, message_ts, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        make_incidents(rng, clock, deploys),
+    )
+    print(f"  incidents inserted {time.perf_counter() - began:7.1f} s", flush=True)
+    conn.execute("PRAGMA journal_mode = WAL")  # as the bot leaves it
+    conn.close()
+    return time.perf_counter() - began
+
+
+# ----------------------------------------------------------------------------- timing
+
+
+@dataclass
+class Timing:
+    name: str
+    samples_ms: list[float]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples_ms)
+
+    @property
+    def p90(self) -> float:
+        if len(self.samples_ms) == 1:
+            return self.samples_ms[0]
+        return statistics.quantiles(self.samples_ms, n=10, method="inclusive")[8]
+
+
+def bare_aggregate(
+    conn: sqlite3.Connection, windows: list[tuple[str, str]], service: str | None
+) -> list[tuple[int, int]]:
+    marks = ", ".join("?" for _ in ENVIRONMENTS)
+    by_service = " AND service = ?" if service is not None else ""
+    return [
+        conn.execute(
+            f"""SELECT count(*), sum(is_hotfix) FROM deploys
+                WHERE environment IN ({marks}){by_service} AND status = 'success'
+                  AND deployed_at >= ? AND deployed_at < ?""",
+            (*ENVIRONMENTS, *([service] if service is not None else []), start, end),
+        ).fetchone()
+        for start, end in windows
+    ]
+
+
+def time_pair(
+    report: Callable[[], object], bare: Callable[[], object], runs: int, budget: float
+) -> tuple[list[float], list[float]]:
+    """Alternate the report and the bare aggregate, so both see the same cache and load."""
+    for _ in range(WARMUP):
+        report()
+        bare()
+    report_ms: list[float] = []
+    bare_ms: list[float] = []
+    began = time.perf_counter()
+    while len(report_ms) < runs:
+        t0 = time.perf_counter()
+        report()
+        t1 = time.perf_counter()
+        bare()
+        t2 = time.perf_counter()
+        report_ms.append((t1 - t0) * 1000)
+        bare_ms.append((t2 - t1) * 1000)
+        if len(report_ms) >= MIN_RUNS and time.perf_counter() - began > budget:
+            break
+    return report_ms, bare_ms
+
+
+def busiest_service(conn: sqlite3.Connection, start: str, end: str) -> str:
+    """The service with the most deployments in the window: the one-service worst case."""
+    marks = ", ".join("?" for _ in ENVIRONMENTS)
+    row = conn.execute(
+        f"""SELECT service FROM deploys
+            WHERE environment IN ({marks}) AND status = 'success'
+              AND deployed_at >= ? AND deployed_at < ?
+            GROUP BY service ORDER BY count(*) DESC, service LIMIT 1""",
+        (*ENVIRONMENTS, start, end),
+    ).fetchone()
+    return str(row[0])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"default {DEFAULT_DB}")
+    parser.add_argument("--runs", type=int, default=30, help="timed runs per case (max)")
+    parser.add_argument("--budget", type=float, default=60.0, help="seconds per case (max)")
+    parser.add_argument("--rebuild", action="store_true", help="build even if the file is fine")
+    args = parser.parse_args(argv)
+    if not 1 <= args.runs <= 10_000 or not 1 <= args.budget <= 3_600:
+        parser.error("--runs must be 1..10000 and --budget 1..3600")
+
+    path: Path = args.db
+    if args.rebuild or not is_built(path):
+        print(f"building {path} (seed {SEED}) ...", flush=True)
+        print(f"build time          {build_database(path):8.1f} s")
+    else:
+        print(f"reusing {path}")
+    began = time.perf_counter()
+    store = Store(path)
+    store.migrate()  # applies migrations newer than the file (e.g. new indexes), once
+    print(f"migrate             {time.perf_counter() - began:8.1f} s")
+    size = sum(
+        Path(f"{path}{s}").stat().st_size for s in ("", "-wal") if Path(f"{path}{s}").exists()
+    )
+    print(f"database size       {size / 1e6:8.0f} MB (file + WAL)")
+
+    db = store.db
+    now = pendulum.instance(END)
+    window: Window = last_days(WINDOW_DAYS, now, TZ)
+    windows = [window, window.previous()]
+    spans = [(utc_text(w.start), utc_text(w.end)) for w in windows]
+    service = busiest_service(db.conn, *spans[0])
+
+    results: dict[str | None, dict[str, Any]] = {}
+    for scope in (service, None):
+
+        def report(scope: str | None = scope) -> dict[str, Any]:
+            return build(
+                db, window, environments=ENVIRONMENTS, environment=None, service=scope, tz=TZ
+            )
+
+        def bare(scope: str | None = scope) -> list[tuple[int, int]]:
+            return bare_aggregate(db.conn, spans, scope)
+
+        report_ms, bare_ms = time_pair(report, bare, args.runs, args.budget)
+        results[scope] = {
+            "report": Timing("report", report_ms),
+            "bare": Timing("bare", bare_ms),
+            "answer": report(),
+            "counted": bare(),
+        }
+
+    print(f"window              {spans[0][0]} .. {spans[0][1]} and the {WINDOW_DAYS} days before")
+    failed = False
+    for scope, result in results.items():
+        answer = result["answer"]
+        lead = answer["lead_time"] or {}
+        rep: Timing = result["report"]
+        bar: Timing = result["bare"]
+        ratio = rep.median / bar.median if bar.median > 0 else math.inf
+        target = TARGET_ONE_MS if scope is not None else TARGET_ALL_MS
+        label = f"one service ({scope})" if scope is not None else "all services"
+        counted = " + ".join(str(c[0]) for c in result["counted"])
+        print()
+        print(f"{label}: {len(rep.samples_ms)} runs")
+        print(
+            f"  rows                deployments {counted} (current + previous), "
+            f"changes with a lead time {lead.get('changes', 0)} + "
+            f"{(answer['previous']['lead_time'] or {}).get('changes', 0)}"
+        )
+        print(f"  report.build        median {rep.median:9.2f} ms   p90 {rep.p90:9.2f} ms")
+        print(f"  bare aggregate      median {bar.median:9.2f} ms   p90 {bar.p90:9.2f} ms")
+        print(f"  ratio (medians)     {ratio:9.2f}")
+        met_time = rep.median < target
+        met_ratio = ratio <= TARGET_RATIO
+        print(
+            f"  target < {target:.0f} ms: {'met' if met_time else 'MISSED'};"
+            f" ratio <= {TARGET_RATIO:.0f}: {'met' if met_ratio else 'MISSED'}"
+        )
+        failed = failed or not (met_time and met_ratio)
+    store.close()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
