@@ -11,10 +11,16 @@ import sys
 from pathlib import Path
 
 import click
+import pendulum
 
-from bot import messages
-from bot.clock import SystemClock
+from bot import messages, terminal
+from bot.clock import Clock, FixedClock, SystemClock
 from bot.config import Config, ConfigError, load, read_environment
+from bot.report import build as build_report
+from bot.windows import MAX_DAYS, BadWindow, Window, between
+from bot.windows import parse as parse_window
+from commands import fields
+from commands.args import FieldError
 from storage import export as export_rows
 from storage.db import Store
 
@@ -118,3 +124,144 @@ def export(kind: str, fmt: str, output: Path | None) -> None:
         if output:
             out.close()
         store.close()
+
+
+def _clock() -> Clock:
+    """The wall clock, unless SHIPSHAPE_NOW (ISO-8601) pins "now": for tests, and for
+    reproducible reports (the same command prints the same numbers tomorrow). Deliberately
+    left out of the documented configuration: nobody running the bot should set it."""
+    pinned = read_environment().get("SHIPSHAPE_NOW")
+    if not pinned:
+        return SystemClock()
+    try:
+        moment = pendulum.parse(pinned, tz="UTC")
+    except (ValueError, OverflowError):
+        moment = None
+    if not isinstance(moment, pendulum.DateTime):
+        _fail([messages.bad_now(pinned)])
+    return FixedClock(moment)
+
+
+def _report_window(
+    window: str | None, start: str | None, end: str | None, now: pendulum.DateTime, tz: str
+) -> Window:
+    """The window asked for; a bad one is a usage error (exit 2) naming the option."""
+    if window is not None and (start is not None or end is not None):
+        raise click.UsageError(messages.REPORT_WINDOW_OR_DATES)
+    if (start is None) != (end is None):
+        raise click.UsageError(messages.REPORT_FROM_TO_TOGETHER)
+    if start is not None and end is not None:
+        try:
+            return between(start, end, now, tz)
+        except BadWindow as error:
+            reason = str(error)
+            raise click.BadParameter(
+                messages.report_bad_dates(start, end, reason, tz), param_hint="'--from/--to'"
+            ) from None
+    text = window or "30d"
+    try:
+        return parse_window(text, now, tz)
+    except BadWindow as error:
+        reason = str(error)
+        raise click.BadParameter(
+            messages.report_bad_window(text, reason, MAX_DAYS), param_hint="'--window'"
+        ) from None
+
+
+@main.command()
+@click.argument("service", required=False)
+@click.option(
+    "--window",
+    "window",
+    metavar="WINDOW",
+    help="7d, 30d, 90d, any Nd, 'this week', 'last month', 'this quarter', ... [default: 30d]",
+)
+@click.option(
+    "--from",
+    "start",
+    metavar="DATE",
+    help="First day (YYYY-MM-DD, team time zone) or an ISO-8601 time; with --to.",
+)
+@click.option(
+    "--to",
+    "end",
+    metavar="DATE",
+    help="Last day, included (YYYY-MM-DD), or an ISO-8601 time (excluded); with --from.",
+)
+@click.option(
+    "--env",
+    "env",
+    metavar="ENV",
+    help="Count this environment instead of SHIPSHAPE_PRODUCTION_ENVIRONMENTS.",
+)
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object (the shape in SPEC.md) for scripts.")  # fmt: skip
+def report(
+    service: str | None,
+    window: str | None,
+    start: str | None,
+    end: str | None,
+    env: str | None,
+    as_json: bool,
+) -> None:
+    """Print the /dora numbers for all services or one SERVICE: the five DORA metrics for a
+    window, with the change from the window of the same length before it.
+
+    Reads SHIPSHAPE_DB and SHIPSHAPE_TIMEZONE; needs no Slack configuration.
+
+    \b
+    Examples:
+      shipshape report
+      shipshape report api --window "last month"
+      shipshape report --from 2026-11-01 --to 2026-11-30 --env staging --json
+    """
+    config = _config(for_slack=False)
+    try:
+        service = None if service in (None, "all") else fields.service(service)
+        env = fields.environment(env) if env is not None else None
+    except FieldError as error:
+        raise click.BadParameter(error.problem, param_hint=error.key) from None
+    found = _report_window(window, start, end, _clock().now(), config.timezone)
+    if not Path(config.db_path).is_file():
+        _fail([messages.no_database(config.db_path)])
+    store = Store(config.db_path)
+    try:
+        store.migrate()
+        result = build_report(
+            store.db,
+            found,
+            environments=(env,) if env else config.production_environments,
+            environment=env,
+            service=service,
+            tz=config.timezone,
+        )
+    finally:
+        store.close()
+    click.echo(
+        json.dumps(result, indent=2) if as_json else terminal.render(result, config.timezone)
+    )
+
+
+@main.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("shipshape-demo"), show_default=True,
+              help="Folder for demo.db and trend.png (recreated on each run).")  # fmt: skip
+def demo(directory: Path) -> None:
+    """Show Shipshape without Slack: fill a separate demo database with 12 weeks of made-up
+    history for five services, print the /dora reports for the organisation and for one
+    service, and draw the weekly trend chart as a PNG.
+
+    Never touches SHIPSHAPE_DB. Uses SHIPSHAPE_TIMEZONE for weeks and display.
+
+    \b
+    Example:
+      shipshape demo --dir /tmp/shipshape-demo
+    """
+    from bot import demo as demo_run  # matplotlib and the generator load only when needed
+
+    config = _config(for_slack=False)
+    try:
+        for section in demo_run.run(directory, config.timezone):
+            click.echo(section + "\n")
+    except demo_run.DemoError as error:
+        raise click.ClickException(str(error)) from None

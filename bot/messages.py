@@ -33,7 +33,6 @@ CONFIG_MISSING_SIGNING_SECRET = (
     "(xapp-..., scope connections:write) to use Socket Mode instead."
 )
 CONFIG_HEADER = "Shipshape cannot start:"
-CONFIG_FOOTER = "Set these in the environment or in a .env file in this folder (see README.md)."
 
 
 def config_bad_url(name: str, value: str) -> str:
@@ -475,6 +474,78 @@ def severity_option(level: str) -> str:
     return {"1": "1: critical", "2": "2: major", "3": "3: minor", "4": "4: low"}[level]
 
 
+# ---- /dora ---------------------------------------------------------------------------------
+
+DORA_GRAMMAR = "/dora [SERVICE|all] [WINDOW] [env=ENV] [share]"
+DORA_EXAMPLE = "/dora api 30d"
+DORA_WINDOW_EXAMPLE = "/dora api last month"
+DORA_RANGE_EXAMPLE = "/dora api from=2026-11-01 to=2026-11-30"
+DORA_WINDOWS = (
+    "`7d`, `30d` (the default), `90d`, any `Nd`, `this week`, `last week`, `this month`, "
+    "`last month`, `this quarter`, `last quarter`, or `from=DATE to=DATE`"
+)
+DORA_NO_INDIVIDUALS = (
+    "Shipshape reports teams, services and environments, never individuals: how fast and how "
+    "safely changes reach users is a property of the delivery system, and numbers per person "
+    "invite gaming and blame rather than better delivery. Nothing was looked up or stored. "
+    "Ask about a service or the whole organisation instead, like `/dora api 30d` or `/dora all`."
+)
+DORA_SUBSCRIBE_NOT_YET = (
+    "Weekly summaries are not available in this version of Shipshape yet, so there is nothing "
+    "to subscribe to, unsubscribe from or list. `/dora` shows the metrics now; `/dora help` "
+    "explains them."
+)
+DORA_RANGE_NEEDS_BOTH = "`from=` and `to=` go together: give both dates."
+DORA_WINDOW_AND_RANGE = "Give either a window like `7d` or `from=` and `to=`, not both."
+DORA_CHANGE_NEW = "new (none in the window before)"
+
+
+def dora_help(source: str) -> str:
+    return f"""*DORA metrics for a service or the whole organisation*
+`{DORA_GRAMMAR}`
+• `/dora`: all services, the last 30 days, against the 30 days before
+• `/dora api 7d`: one service, the last 7 days
+• `/dora all last month env=staging`: staging instead of the production environments
+• `{DORA_RANGE_EXAMPLE} share`: whole days in the team time zone, both included, posted in the channel
+Windows: {DORA_WINDOWS}.
+*How each metric is counted.* A deployment is a successful deploy to production; a failed attempt never reached users and is counted apart, in no metric.
+• *{METRIC_FREQUENCY}*: deployments finished in the window, per week, and on how many days. Elite daily or more, high weekly, medium monthly.
+• *{METRIC_LEAD_TIME}*: from a change's commit to the deployment that shipped it, median and p90, over the deployments whose changes are known (from GitHub). Elite under a day, high under a week, medium under 30 days.
+• *{METRIC_FAILURE_RATE}*: the share of deployments that caused an incident or were rolled back. Elite 5% or less, high 10%, medium 15%.
+• *{METRIC_RECOVERY}*: start to resolution of incidents caused by a deployment and resolved in the window, median and p90; beside it, time to restore over every incident. Elite under an hour, high under a day, medium under a week.
+• *{METRIC_REWORK}*: the share of deployments that were hotfixes (`--hotfix`) or rollbacks. DORA gives it no band.
+Each metric shows its change against the previous window of the same length (rates in percentage points). Bands follow the {source}.
+Shipshape reports teams, services and environments, never individuals."""
+
+
+def dora_not_a_person_key(key: str) -> str:
+    return f"`{key}=` asks for one person's numbers. {DORA_NO_INDIVIDUALS}"
+
+
+def dora_bad_window(text: str, reason: str, max_days: int) -> str:
+    if reason == "days_out_of_range":
+        return f"`{text}` is not a window I can show: use 1d to {max_days}d."
+    return f"I can't read `{text}` as a window. Use {DORA_WINDOWS}."
+
+
+def dora_bad_range(start: str, end: str, reason: str, tz: str) -> str:
+    if reason == "end_before_start":
+        return f"`to={end}` is not after `from={start}`: the window must end after it starts."
+    return (
+        f"I can't read `from={start} to={end}` as a window. Use dates like "
+        f"`from=2026-11-01 to=2026-11-30` (whole days in {tz}, both included), or full times "
+        "like `from=2026-11-01T09:00Z`, not in the future."
+    )
+
+
+def dora_metric(name: str, value: str, band: str | None) -> str:
+    return f"*{name}*: {value} · *{band}*" if band else f"*{name}*: {value}"
+
+
+def shared_by(user_id: str) -> str:
+    return f"Shared by <@{user_id}>"
+
+
 # ---- modals --------------------------------------------------------------------------------
 
 DEPLOY_MODAL_TITLE = "Record a deploy"
@@ -527,6 +598,18 @@ HOME_INTRO = """Shipshape measures how fast and how safely changes reach users, 
 *Hear from engineers*
 • `/pulse`: short anonymous surveys about where time is lost"""
 
+# ---- App Home metrics ----------------------------------------------------------------------
+
+HOME_TOP_SERVICES = "*Most deployments, last 30 days*"
+HOME_NO_DEPLOYMENTS = (
+    "No deployments to production in the last 30 days. Record one with `/deploy api v1.2.3`."
+)
+
+
+def home_top_service(service: str, count: int) -> str:
+    noun = "deployment" if count == 1 else "deployments"
+    return f"• {service}: {count} {noun}"
+
 
 def cannot_open_database(path: str, error: str) -> str:
     return (
@@ -544,3 +627,175 @@ def no_database(path: str) -> str:
         f"There is no database at SHIPSHAPE_DB={path}. Run this in the folder where "
         "`shipshape serve` runs, or set SHIPSHAPE_DB to its database file."
     )
+
+
+# ---- CLI report and demo -------------------------------------------------------------------
+# The words of a metrics report; /dora in Slack and `shipshape report` in a terminal both
+# use them, so the two always say the same thing.
+
+
+def _count(n: int, singular: str, plural: str | None = None) -> str:
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"
+
+
+REPORT_METRIC = "metric"
+REPORT_VALUE = "value"
+REPORT_BAND = "band"
+REPORT_CHANGE = "vs previous window"
+METRIC_FREQUENCY = "Deployment frequency"
+METRIC_LEAD_TIME = "Change lead time"
+METRIC_FAILURE_RATE = "Change failure rate"
+METRIC_RECOVERY = "Failed deployment recovery time"
+METRIC_REWORK = "Deployment rework rate"
+METRIC_RESTORE = "Time to restore, all incidents"
+NO_BAND = "-"
+NO_DEPLOYMENTS = "no deployments in this window"
+NO_CHANGES_KNOWN = "no changes known for these deployments"
+NO_RECOVERIES = "no incident caused by a deployment was resolved in this window"
+NO_RESTORES = "no incident was resolved in this window"
+NO_CHANGE = "no change"
+
+
+def report_title(service: str | None, environment: str | None) -> str:
+    where = environment or "production"
+    return f"Delivery health: {service or 'all services'}, {where}"
+
+
+def report_window(start: str, end: str, previous_start: str) -> str:
+    return f"{start} up to {end}; compared with {previous_start} up to {start}"
+
+
+def frequency_value(count: int, per_week: float) -> str:
+    return f"{count} ({per_week:.1f} a week)"
+
+
+def frequency_counted(count: int, deploy_days: int) -> str:
+    return f"{_count(count, 'deployment')} on {_count(deploy_days, 'deploy day')}"
+
+
+def median_p90(median: str, p90: str) -> str:
+    return f"median {median}, p90 {p90}"
+
+
+def lead_counted(with_changes: int, deployments: int, changes: int) -> str:
+    return (
+        f"lead time known for {with_changes} of {_count(deployments, 'deployment')} "
+        f"({_count(changes, 'change')})"
+    )
+
+
+def failure_counted(failed: int, deployments: int) -> str:
+    return (
+        f"{failed} of {_count(deployments, 'deployment')} failed in production "
+        "(an incident or a rollback)"
+    )
+
+
+def recovery_counted(incidents: int) -> str:
+    return f"{_count(incidents, 'incident')} caused by a deployment, resolved in this window"
+
+
+def rework_counted(rework: int, deployments: int) -> str:
+    return f"{rework} of {_count(deployments, 'deployment')} were hotfixes or rollbacks"
+
+
+def restore_counted(incidents: int) -> str:
+    return f"{_count(incidents, 'incident')} resolved in this window, caused by a deploy or not"
+
+
+def failed_attempts(count: int) -> str:
+    return f"{_count(count, 'failed deploy attempt')} (never reached production; in no metric)"
+
+
+def change_up_down(up: bool, amount: str, was: str) -> str:
+    return f"{'↑' if up else '↓'} {amount} (was {was})"
+
+
+def change_none(was: str) -> str:
+    return f"{NO_CHANGE} (was {was})"
+
+
+def percentage_points(points: float) -> str:
+    return f"{points:.1f} pts"
+
+
+def bands_source(source: str) -> str:
+    return f"Bands: {source}. Rates and durations are explained by `/dora help`."
+
+
+REPORT_WINDOWS = (
+    "--window 7d, 30d (the default), 90d or any Nd, 'this week', 'last week', 'this month', "
+    "'last month', 'this quarter', 'last quarter'; or --from DATE --to DATE"
+)
+REPORT_WINDOW_OR_DATES = "Give either --window or --from and --to, not both."
+REPORT_FROM_TO_TOGETHER = (
+    "--from and --to go together: give both, like --from 2026-11-01 --to 2026-11-30."
+)
+
+
+def report_bad_window(text: str, reason: str, max_days: int) -> str:
+    if reason == "days_out_of_range":
+        return f"{text!r} is not a window I can report: use 1d to {max_days}d."
+    return f"I can't read {text!r} as a window. Use {REPORT_WINDOWS}."
+
+
+def report_bad_dates(start: str, end: str, reason: str, tz: str) -> str:
+    if reason == "end_before_start":
+        return f"--to {end} is not after --from {start}: the window must end after it starts."
+    return (
+        f"I can't read --from {start} --to {end} as a window. Use dates like --from 2026-11-01 "
+        f"--to 2026-11-30 (whole days in {tz}, both included), or full times like "
+        "2026-11-01T09:00Z, not in the future."
+    )
+
+
+def bad_now(value: str) -> str:
+    return (
+        f"SHIPSHAPE_NOW is {value!r}, which is not an ISO-8601 time such as "
+        "2026-11-23T09:00Z. Unset it to use the current time."
+    )
+
+
+CHART_TITLE = "Deployments and change failure rate per week"
+CHART_DEPLOYMENTS = "deployments"
+CHART_FAILURE_RATE = "change failure rate"
+
+
+def demo_intro(services: Sequence[str], weeks: int, as_of: str) -> str:
+    names = ", ".join(services[:-1]) + f" and {services[-1]}"
+    return (
+        f"Shipshape demo: {weeks} weeks of made-up delivery history for {names}, "
+        f"as of {as_of}. Below is what /dora answers in Slack."
+    )
+
+
+def demo_heading(command: str) -> str:
+    return f"== {command} =="
+
+
+def demo_trend_heading(weeks: int) -> str:
+    return f"== Deployments and change failure rate per week, last {weeks} weeks (the chart) =="
+
+
+def demo_trend_line(week: str, deployments: int, rate: str) -> str:
+    return f"{week}  {deployments:>3} deployments  {rate:>6} failed"
+
+
+def demo_files(database: str, chart: str) -> str:
+    return f"Demo database: {database}\nChart:         {chart}"
+
+
+DEMO_NEXT_STEPS = """Next steps:
+  1. Create the Slack app from manifest.yml: https://api.slack.com/apps > Create New App > From an app manifest (README.md, "Create the Slack app").
+  2. uv run shipshape serve"""
+
+
+def demo_not_ours(path: str) -> str:
+    return (
+        f"{path} exists and was not made by `shipshape demo`, so it is left alone. "
+        "Choose another folder with --dir."
+    )
+
+
+def demo_cannot_write(directory: str, error: str) -> str:
+    return f"Cannot write the demo into {directory} ({error}). Choose a writable folder with --dir."

@@ -17,7 +17,6 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.error import BoltError
-from waitress import wasyncore
 from waitress.server import create_server
 
 from bot import messages
@@ -161,15 +160,32 @@ class Server:
                 signal.signal(signum, handler)
             self.stop()
 
-    def stop(self) -> None:
-        # waitress is not thread-safe and has no stop(): its sockets are closed from inside
-        # its own loop (a thunk run by its trigger), which then ends at once.
+    def _close_sockets(self) -> None:
+        # Each dispatcher closed once: the server's close() also closes its trigger pipe, so
+        # closing the trigger again (as wasyncore.close_all would) could close a descriptor
+        # another thread has just been given.
         sockets = self.http._map  # a single-socket server keeps its sockets here
-        if self._loop is not None:
-            self.http.trigger.pull_trigger(lambda: wasyncore.close_all(sockets))
-            self._loop.join(STOP_SECONDS / 2)
+        for dispatcher in list(sockets.values()):
+            if dispatcher is not self.http.trigger:
+                dispatcher.close()
+        sockets.clear()
+
+    def stop(self) -> None:
+        # First let the HTTP workers finish the requests they hold, so no worker writes to a
+        # socket closed under it. Then close the sockets: waitress is not thread-safe and has
+        # no stop(), so when its loop runs in a thread they are closed from inside that loop
+        # (a thunk run by its trigger), which then ends at once.
         self.http.task_dispatcher.shutdown(timeout=STOP_SECONDS / 2)
-        wasyncore.close_all(sockets)
+        if self._loop is not None and self._loop.is_alive():
+            try:
+                self.http.trigger.pull_trigger(self._close_sockets)
+            except OSError:
+                # The loop's wake-up pipe is already gone, so the loop is stopping on its
+                # own: close what is left from here.
+                self._close_sockets()
+            self._loop.join(STOP_SECONDS / 2)
+        else:
+            self._close_sockets()
         if self.socket is not None:
             self.socket.close()
         if self.scheduler.running:

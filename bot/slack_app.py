@@ -16,7 +16,7 @@ from slack_sdk.http_retry.handler import RetryHandler
 from bot import home, messages
 from bot.deps import Deps
 from bot.replies import ephemeral
-from commands import deploy, incident
+from commands import deploy, dora, incident
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +54,14 @@ def build_app(deps: Deps, client: WebClient, executor: Executor) -> App:
     )
     deploy.register(app, deps)
     incident.register(app, deps)
+    dora.register(app, deps)
     home.register(app, deps)
 
     def not_yet(ack: Ack, command: dict[str, Any]) -> None:
         # The manifest declares every command of the product; say plainly which are not here yet.
         ack(**ephemeral(messages.not_yet(command["command"])))
 
-    for name in ("/dora", "/pulse"):
-        app.command(name)(not_yet)
+    app.command("/pulse")(not_yet)
 
     @app.error
     def on_error(

@@ -322,7 +322,7 @@ def link_modal(linked: Linked, channel_id: str | None, message_ts: str | None) -
                 "deploy",
                 messages.FIELD_CAUSE,
                 optional=False,
-                hint=messages.CAUSE_HINT,
+                hint=messages.LINK_HINT,
                 initial=current,
             ),
         ],
