@@ -7,8 +7,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from sqlite_utils import Database
 
 from storage.db import Store
+from storage.schema import migrations
 
 
 def test_migrate_twice_is_harmless_and_sets_wal(tmp_path: Path) -> None:
@@ -19,8 +21,10 @@ def test_migrate_twice_is_harmless_and_sets_wal(tmp_path: Path) -> None:
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"deploys", "changes", "incidents", "settings", "_sqlite_migrations"} <= tables
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    applied = conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0]
-    assert applied == 1
+    names = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")]
+    assert names == [m.name for m in migrations.applied(Database(path))]
+    assert len(names) == len(set(names))
+    assert migrations.pending(Database(path)) == []
 
 
 def test_connection_pragmas(tmp_path: Path) -> None:
@@ -69,5 +73,7 @@ def test_two_stores_migrating_one_file_at_once(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert errors == []
-    conn = sqlite3.connect(path)
-    assert conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 1
+    db = Database(path)
+    names = [r[0] for r in db.execute("SELECT name FROM _sqlite_migrations")]
+    assert len(names) == len(set(names))
+    assert migrations.pending(db) == []
