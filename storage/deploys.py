@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlite_utils
 
+from storage import records
 from storage.records import Deploy
 
 
@@ -18,19 +19,11 @@ def find_by_source(db: sqlite_utils.Database, source: str, source_key: str) -> D
 
 
 def get(db: sqlite_utils.Database, deploy_id: int) -> Deploy | None:
-    row = db.conn.execute("SELECT * FROM deploys WHERE id = ?", (deploy_id,)).fetchone()
-    return Deploy.from_row(row) if row else None
+    return records.fetch(db, Deploy, "deploys", deploy_id)
 
 
 def insert(db: sqlite_utils.Database, values: dict[str, Any]) -> Deploy:
-    columns = ", ".join(values)
-    marks = ", ".join("?" for _ in values)
-    cursor = db.conn.execute(
-        f"INSERT INTO deploys ({columns}) VALUES ({marks})", tuple(values.values())
-    )
-    deploy = get(db, int(cursor.lastrowid or 0))
-    assert deploy is not None
-    return deploy
+    return records.insert(db, Deploy, "deploys", values)
 
 
 def latest_success(

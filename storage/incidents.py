@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlite_utils
 
+from storage import records
 from storage.records import Incident
 
 
@@ -17,19 +18,11 @@ def find_by_source(db: sqlite_utils.Database, source: str, source_key: str) -> I
 
 
 def get(db: sqlite_utils.Database, incident_id: int) -> Incident | None:
-    row = db.conn.execute("SELECT * FROM incidents WHERE id = ?", (incident_id,)).fetchone()
-    return Incident.from_row(row) if row else None
+    return records.fetch(db, Incident, "incidents", incident_id)
 
 
 def insert(db: sqlite_utils.Database, values: dict[str, Any]) -> Incident:
-    columns = ", ".join(values)
-    marks = ", ".join("?" for _ in values)
-    cursor = db.conn.execute(
-        f"INSERT INTO incidents ({columns}) VALUES ({marks})", tuple(values.values())
-    )
-    incident = get(db, int(cursor.lastrowid or 0))
-    assert incident is not None
-    return incident
+    return records.insert(db, Incident, "incidents", values)
 
 
 def resolve(db: sqlite_utils.Database, incident_id: int, resolved_at: str) -> None:

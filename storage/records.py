@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, fields
-from typing import Any, Self
+from typing import Any, Self, TypeVar
+
+import sqlite_utils
 
 
 class _Row:
@@ -15,6 +17,27 @@ class _Row:
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+
+
+R = TypeVar("R", bound=_Row)
+
+
+def fetch(db: sqlite_utils.Database, kind: type[R], table: str, row_id: int) -> R | None:
+    """One record by id; `table` is one of ours, never user input."""
+    row = db.conn.execute(f"SELECT * FROM {table} WHERE id = ?", (row_id,)).fetchone()
+    return kind.from_row(row) if row else None
+
+
+def insert(db: sqlite_utils.Database, kind: type[R], table: str, values: dict[str, Any]) -> R:
+    """Insert a row of named columns and return it as stored (defaults and id filled in)."""
+    columns = ", ".join(values)
+    marks = ", ".join("?" for _ in values)
+    cursor = db.conn.execute(
+        f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(values.values())
+    )
+    stored = fetch(db, kind, table, int(cursor.lastrowid or 0))
+    assert stored is not None
+    return stored
 
 
 @dataclass(frozen=True, slots=True)
