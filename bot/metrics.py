@@ -68,14 +68,16 @@ def frequency_band(count: int, days: float) -> str:
     return "low"
 
 
-def lead_time_band(median_seconds: float) -> str:
-    if median_seconds < DAY:
-        return "elite"
-    if median_seconds < WEEK:
-        return "high"
-    if median_seconds < 30 * DAY:
-        return "medium"
+def _duration_band(seconds: float, elite: float, high: float, medium: float) -> str:
+    """Shorter is better: under each limit, that band."""
+    for limit, band in ((elite, "elite"), (high, "high"), (medium, "medium")):
+        if seconds < limit:
+            return band
     return "low"
+
+
+def lead_time_band(median_seconds: float) -> str:
+    return _duration_band(median_seconds, DAY, WEEK, 30 * DAY)
 
 
 def failure_rate_band(failed: int, deployments: int) -> str:
@@ -90,13 +92,7 @@ def failure_rate_band(failed: int, deployments: int) -> str:
 
 
 def recovery_band(median_seconds: float) -> str:
-    if median_seconds < HOUR:
-        return "elite"
-    if median_seconds < DAY:
-        return "high"
-    if median_seconds < WEEK:
-        return "medium"
-    return "low"
+    return _duration_band(median_seconds, HOUR, DAY, WEEK)
 
 
 def deploy_days(deployments: Sequence[Deployment], tz: str) -> int:
