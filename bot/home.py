@@ -27,7 +27,7 @@ TOP_SERVICES = 5
 
 def _metrics(deps: Deps) -> list[Block]:
     """The organisation's last 30 days: the /dora card for all services in production."""
-    window = last_days(HOME_DAYS, deps.clock.now(), deps.tz)
+    window = last_days(HOME_DAYS, deps.clock.now())
     query = dora.Query(service=None, environment=None, window=window, share=False)
     _, blocks = dora.card(dora.report(deps, query), deps.tz)
     top = top_services(

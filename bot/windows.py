@@ -55,7 +55,7 @@ def _make(start: pendulum.DateTime, end: pendulum.DateTime, tz: str) -> Window:
     return Window(start.in_timezone("UTC"), end.in_timezone("UTC"), days)
 
 
-def last_days(n: int, now: pendulum.DateTime, tz: str) -> Window:
+def last_days(n: int, now: pendulum.DateTime) -> Window:
     """The n days up to now."""
     end = now.in_timezone("UTC")  # in UTC every day is 24 hours, so N days are N x 24 h
     return Window(end.subtract(days=n), end, float(n))
@@ -115,7 +115,7 @@ def parse(text: str, now: pendulum.DateTime, tz: str) -> Window:
         n = int(match.group(1))
         if not 1 <= n <= MAX_DAYS:
             raise BadWindow("days_out_of_range")
-        return last_days(n, now, tz)
+        return last_days(n, now)
     if match := _PERIOD.match(value):
         return period(match.group(1), match.group(2), now, tz)
     raise BadWindow("unreadable")
