@@ -8,6 +8,8 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -104,25 +106,34 @@ def export(kind: str, fmt: str, output: Path | None) -> None:
       shipshape export incidents --format json
     """
     config = _config(for_slack=False)
+    with _existing_store(config) as store:
+        out = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
+        try:
+            rows = export_rows.rows(store.db, kind)
+            if fmt == "json":
+                out.write("[")
+                for i, row in enumerate(rows):
+                    out.write(("," if i else "") + "\n  " + json.dumps(row, ensure_ascii=False))
+                out.write("\n]\n")
+            else:
+                writer = csv.DictWriter(out, fieldnames=export_rows.columns(store.db, kind))
+                writer.writeheader()
+                writer.writerows(rows)
+        finally:
+            if output:
+                out.close()
+
+
+@contextmanager
+def _existing_store(config: Config) -> Iterator[Store]:
+    """The database `serve` writes; these commands never create one where none is."""
     if not Path(config.db_path).is_file():
         _fail([messages.no_database(config.db_path)])
     store = Store(config.db_path)
-    store.migrate()
-    out = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
     try:
-        rows = export_rows.rows(store.db, kind)
-        if fmt == "json":
-            out.write("[")
-            for i, row in enumerate(rows):
-                out.write(("," if i else "") + "\n  " + json.dumps(row, ensure_ascii=False))
-            out.write("\n]\n")
-        else:
-            writer = csv.DictWriter(out, fieldnames=export_rows.columns(store.db, kind))
-            writer.writeheader()
-            writer.writerows(rows)
+        store.migrate()
+        yield store
     finally:
-        if output:
-            out.close()
         store.close()
 
 
@@ -222,11 +233,7 @@ def report(
     except FieldError as error:
         raise click.BadParameter(error.problem, param_hint=error.key) from None
     found = _report_window(window, start, end, _clock().now(), config.timezone)
-    if not Path(config.db_path).is_file():
-        _fail([messages.no_database(config.db_path)])
-    store = Store(config.db_path)
-    try:
-        store.migrate()
+    with _existing_store(config) as store:
         result = build_report(
             store.db,
             found,
@@ -235,8 +242,6 @@ def report(
             service=service,
             tz=config.timezone,
         )
-    finally:
-        store.close()
     click.echo(
         json.dumps(result, indent=2) if as_json else terminal.render(result, config.timezone)
     )
