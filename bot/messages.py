@@ -32,7 +32,7 @@ CONFIG_MISSING_SIGNING_SECRET = (
     f"{SLACK_APPS} > your app > Basic Information > App Credentials, or set SLACK_APP_TOKEN "
     "(xapp-..., scope connections:write) to use Socket Mode instead."
 )
-CONFIG_HEADER = "Shipshape cannot start:"
+CONFIG_HEADER = "Shipshape cannot go on:"
 
 
 def config_bad_url(name: str, value: str) -> str:
