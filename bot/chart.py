@@ -66,7 +66,7 @@ def weekly_trend(
         )
         failure = change_failure_rate(found)
         labels.append(f"{year}-W{week:02d}")
-        deployments.append(len(found.deployments))
+        deployments.append(found.deployments.count)
         rates.append(failure["rate"] if failure else None)
     return Trend(labels, deployments, rates)
 

@@ -1,17 +1,18 @@
 """The five DORA metrics, as pure functions over plain records (SPEC.md "Metric definitions").
 
 Every input is already filtered to one window, one set of environments and optionally one
-service (storage/metrics.py does that); nothing here reads the database or the clock.
-Times are epoch seconds. A metric with nothing to compute is None, never 0 or NaN, except
-deployment frequency, whose count of 0 is a fact.
+service, and already counted (storage/metrics.py does that, partly from rollup tables);
+nothing here reads the database or the clock. Times are epoch seconds. Medians and p90s
+need only a few order statistics, so the inputs carry just those (`Ordered`). A metric
+with nothing to compute is None, never 0 or NaN, except deployment frequency, whose count
+of 0 is a fact.
 """
 
 from __future__ import annotations
 
-import statistics
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,40 +22,71 @@ WEEK = 7 * DAY
 SOURCE = "DORA 2023 Accelerate State of DevOps Report, per-metric benchmarks"
 
 
-@dataclass(frozen=True, slots=True)
-class Deployment:
-    """A successful deploy to a counted environment, finished in the window."""
+@dataclass(frozen=True)
+class Deployments:
+    """Successful deploys to counted environments in the window, counted."""
 
-    id: int
-    service: str
-    deployed_at: int
-    is_hotfix: bool
-    is_rollback: bool
-    failed: bool  # linked to an incident, or rolled back by a later successful deploy
+    count: int = 0
+    failed: int = 0  # linked to an incident, or rolled back by a later successful deploy
+    rework: int = 0  # hotfixes and rollbacks
+    with_changes: int = 0  # with at least one change of non-negative lead time
+    # (earliest, latest) epoch seconds of the deployments of each UTC hour (several rows
+    # may share an hour): an hour holds at most one local midnight, so the local dates of
+    # these two are the dates of all its deployments.
+    spans: Sequence[tuple[int, int]] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ChangeLead:
-    """One change shipped by a deployment in the window."""
+@dataclass(frozen=True)
+class Ordered:
+    """`count` values, of which only those the median and p90 need are given: `at` maps a
+    position in ascending order (0-based) to its value, for every position of
+    `order_positions(count)`; a sorted list of all the values will do."""
 
-    deploy_id: int
-    seconds: int  # deployed_at - authored_at; may be negative (clock skew, rebases)
+    count: int
+    at: Mapping[int, int] | Sequence[int]
+
+    @classmethod
+    def of(cls, values: Iterable[int]) -> Ordered:
+        ordered = sorted(values)
+        return cls(len(ordered), ordered)
 
 
 @dataclass(frozen=True)
 class Facts:
     window_days: float
-    deployments: Sequence[Deployment]
-    leads: Sequence[ChangeLead]
+    deployments: Deployments
+    leads: Ordered  # seconds, changes of non-negative lead shipped by those deployments
     recoveries: Sequence[int]  # seconds, incidents linked to a counted deploy, resolved in window
     restores: Sequence[int]  # seconds, every incident resolved in the window
     failed_attempts: int
 
 
-def percentile_90(values: Sequence[float]) -> float:
-    if len(values) == 1:
-        return float(values[0])
-    return float(statistics.quantiles(values, n=10, method="inclusive")[8])
+def order_positions(count: int) -> set[int]:
+    """The positions (ascending, 0-based) whose values `median` and `percentile_90` read."""
+    if count == 0:
+        return set()
+    if count == 1:
+        return {0}
+    j = 9 * (count - 1) // 10
+    return {(count - 1) // 2, count // 2, j, j + 1}
+
+
+def median(values: Ordered) -> float:
+    # statistics.median's own arithmetic, so results are identical to the last bit.
+    n, x = values.count, values.at
+    if n % 2:
+        return float(x[n // 2])
+    return (x[n // 2 - 1] + x[n // 2]) / 2
+
+
+def percentile_90(values: Ordered) -> float:
+    # statistics.quantiles(values, n=10, method="inclusive")[8], with its own arithmetic;
+    # a single value is its own p90.
+    n, x = values.count, values.at
+    if n == 1:
+        return float(x[0])
+    j, delta = divmod(9 * (n - 1), 10)
+    return (x[j] * (10 - delta) + x[j + 1] * delta) / 10
 
 
 def frequency_band(count: int, days: float) -> str:
@@ -95,13 +127,28 @@ def recovery_band(median_seconds: float) -> str:
     return _duration_band(median_seconds, HOUR, DAY, WEEK)
 
 
-def deploy_days(deployments: Sequence[Deployment], tz: str) -> int:
+def deploy_days(deployments: Deployments, tz: str) -> int:
+    """Distinct local dates of the deployments. Only the first instant seen on each date is
+    converted: every later one before the next local midnight has the same date (local
+    dates only move forward; a zone whose clocks fell back across midnight, as
+    America/St_Johns did at 00:01 until 2011, would count those repeated minutes to the
+    later date)."""
     zone = ZoneInfo(tz)
-    return len({datetime.fromtimestamp(d.deployed_at, zone).date() for d in deployments})
+    dates: set[date] = set()
+    next_midnight = None
+    for at in sorted(at for span in deployments.spans for at in span):
+        if next_midnight is not None and at < next_midnight:
+            continue
+        day = datetime.fromtimestamp(at, zone).date()
+        dates.add(day)
+        # fold=0: a midnight skipped by a clock change maps to the instant of the change,
+        # which is where the new date starts.
+        next_midnight = datetime.combine(day + timedelta(days=1), time(), zone).timestamp()
+    return len(dates)
 
 
 def deployment_frequency(facts: Facts, tz: str) -> dict[str, Any]:
-    count = len(facts.deployments)
+    count = facts.deployments.count
     days = facts.window_days
     return {
         "count": count,
@@ -112,25 +159,24 @@ def deployment_frequency(facts: Facts, tz: str) -> dict[str, Any]:
 
 
 def lead_time(facts: Facts) -> dict[str, Any] | None:
-    kept = [c for c in facts.leads if c.seconds >= 0]
-    if not kept:
+    leads = facts.leads
+    if not leads.count:
         return None
-    values = [c.seconds for c in kept]
-    median = float(statistics.median(values))
+    middle = median(leads)
     return {
-        "median_seconds": median,
-        "p90_seconds": percentile_90(values),
-        "changes": len(values),
-        "deployments_with_changes": len({c.deploy_id for c in kept}),
-        "band": lead_time_band(median),
+        "median_seconds": middle,
+        "p90_seconds": percentile_90(leads),
+        "changes": leads.count,
+        "deployments_with_changes": facts.deployments.with_changes,
+        "band": lead_time_band(middle),
     }
 
 
 def change_failure_rate(facts: Facts) -> dict[str, Any] | None:
-    deployments = len(facts.deployments)
+    deployments = facts.deployments.count
     if not deployments:
         return None
-    failed = sum(d.failed for d in facts.deployments)
+    failed = facts.deployments.failed
     return {
         "failed": failed,
         "deployments": deployments,
@@ -142,10 +188,11 @@ def change_failure_rate(facts: Facts) -> dict[str, Any] | None:
 def _durations(values: Sequence[int]) -> dict[str, Any] | None:
     if not values:
         return None
+    ordered = Ordered.of(values)
     return {
-        "median_seconds": float(statistics.median(values)),
-        "p90_seconds": percentile_90(values),
-        "incidents": len(values),
+        "median_seconds": median(ordered),
+        "p90_seconds": percentile_90(ordered),
+        "incidents": ordered.count,
     }
 
 
@@ -157,10 +204,10 @@ def recovery_time(facts: Facts) -> dict[str, Any] | None:
 
 
 def rework_rate(facts: Facts) -> dict[str, Any] | None:
-    deployments = len(facts.deployments)
+    deployments = facts.deployments.count
     if not deployments:
         return None
-    rework = sum(d.is_hotfix or d.is_rollback for d in facts.deployments)
+    rework = facts.deployments.rework
     return {"rework": rework, "deployments": deployments, "rate": rework / deployments}
 
 

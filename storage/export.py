@@ -7,15 +7,21 @@ from typing import Any
 
 import sqlite_utils
 
+from storage.schema import SHIPPED
+
 TABLES = ("deploys", "incidents", "changes")
+# Columns the metrics keep for speed, copied from each change's deploy: an export shows the
+# records as SPEC.md "Data" defines them, and deploy_id already says which deploy it was.
+_INTERNAL = {"changes": set(SHIPPED)}
 
 
 def columns(db: sqlite_utils.Database, table: str) -> list[str]:
-    return [c.name for c in db[table].columns]
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table!r}")
+    return [c.name for c in db[table].columns if c.name not in _INTERNAL.get(table, ())]
 
 
 def rows(db: sqlite_utils.Database, table: str) -> Iterator[dict[str, Any]]:
-    if table not in TABLES:
-        raise ValueError(f"unknown table {table!r}")
-    for row in db.conn.execute(f"SELECT * FROM {table} ORDER BY id"):
+    selected = ", ".join(columns(db, table))
+    for row in db.conn.execute(f"SELECT {selected} FROM {table} ORDER BY id"):
         yield dict(row)

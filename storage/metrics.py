@@ -1,24 +1,42 @@
-"""The rows the metrics need for one window, with counting and date arithmetic in SQL.
+"""What the metrics need for one window, counted in SQL.
 
-Every query here is served by a covering index from migration m002 (storage/schema.py): the
-window's rows are one ordered index range, never a table scan. At scale most of the time
-goes into turning rows into Python objects, so rows are fetched as plain tuples.
+One service's rows are few, so they are read raw. For all services a window holds hundreds
+of thousands of changes, so whole UTC hours of deploys and whole UTC days of lead times
+come from the rollup tables of migration m003 (storage/schema.py), and only the partial
+hours and days at the window's edges from raw rows, through the same SQL the rollups are
+built with. The median and p90 lead time need only a few order statistics: the rollups
+count lead times per bucket, so only the bucket holding each needed position is read value
+by value. Rows are fetched as plain tuples: at scale building Python objects is what costs.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from bisect import bisect_right
 from collections.abc import Sequence
-from itertools import starmap
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import accumulate
 
 import sqlite_utils
 
-from bot.metrics import ChangeLead, Deployment, Facts
+from bot.metrics import Deployments, Facts, Ordered, order_positions
+from storage.schema import hour_rows
+
+UTC_TEXT = "%Y-%m-%dT%H:%M:%SZ"
+EPOCH = datetime(1970, 1, 1)
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+HOUR_KEY = len("YYYY-MM-DDTHH")  # deploy_hours.hour
+DAY_KEY = len("YYYY-MM-DD")  # lead_days.day
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" for _ in values)
 
 
 def _scope(environments: Sequence[str], service: str | None, alias: str = "d") -> tuple[str, list]:
-    marks = ", ".join("?" for _ in environments)
-    sql = f"{alias}.environment IN ({marks})"
+    sql = f"{alias}.environment IN ({_marks(environments)})"
     params: list = list(environments)
     if service is not None:
         sql += f" AND {alias}.service = ?"
@@ -27,12 +45,152 @@ def _scope(environments: Sequence[str], service: str | None, alias: str = "d") -
 
 
 def _tuples(conn: sqlite3.Connection, sql: str, params: Sequence) -> sqlite3.Cursor:
-    # The store's connections make sqlite3.Row objects; for hundreds of thousands of rows
-    # plain tuples are markedly cheaper, and a cursor's own row_factory leaves the
-    # connection's untouched for everyone else.
+    # The store's connections make sqlite3.Row objects; plain tuples are cheaper, and a
+    # cursor's own row_factory leaves the connection's untouched for everyone else.
     cursor = conn.cursor()
     cursor.row_factory = None
     return cursor.execute(sql, params)
+
+
+@dataclass(frozen=True)
+class _Split:
+    """`[start, end)` as whole units `[first, last)` (rollup keys; empty when first == last)
+    and the partial units at the edges, as `[from, to)` UTC text."""
+
+    first: str
+    last: str
+    edges: list[tuple[str, str]]
+
+
+def _split(start: str, end: str, unit: timedelta, key_length: int) -> _Split:
+    begin, finish = datetime.strptime(start, UTC_TEXT), datetime.strptime(end, UTC_TEXT)
+    whole_to = finish - (finish - EPOCH) % unit
+    whole_from = begin - (begin - EPOCH) % unit
+    if whole_from < begin:
+        whole_from += unit
+    if whole_from >= whole_to:
+        return _Split("", "", [(start, end)])
+    first, last = whole_from.strftime(UTC_TEXT), whole_to.strftime(UTC_TEXT)
+    edges = [(a, b) for a, b in ((start, first), (last, end)) if a < b]
+    return _Split(first[:key_length], last[:key_length], edges)
+
+
+def _deploy_hours(
+    start: str, end: str, environments: Sequence[str], service: str | None
+) -> tuple[str, list]:
+    """SQL for the deploy_hours rows of the window (hours of all environments, maybe
+    several rows an hour) and its parameters: the rollup's whole hours, raw edges."""
+    scope, scope_params = _scope(environments, service)
+    columns = "deployments, failed, rework, with_changes, first_at, last_at"
+    sources: list[tuple[str, list]] = []
+    raw = [(start, end)]
+    if service is None:
+        split = _split(start, end, HOUR, HOUR_KEY)
+        sources.append(
+            (
+                f"""SELECT {columns} FROM deploy_hours
+                    WHERE environment IN ({_marks(environments)}) AND hour >= ? AND hour < ?""",
+                [*environments, split.first, split.last],
+            )
+        )
+        raw = split.edges
+    in_range = f"{scope} AND d.deployed_at >= ? AND d.deployed_at < ?"
+    sources += [
+        (f"SELECT {columns} FROM ({hour_rows(in_range)})", [*scope_params, a, b]) for a, b in raw
+    ]
+    union = " UNION ALL ".join(source for source, _ in sources)
+    return union, [p for _, source_params in sources for p in source_params]
+
+
+def _deployments(
+    conn: sqlite3.Connection,
+    start: str,
+    end: str,
+    environments: Sequence[str],
+    service: str | None,
+) -> Deployments:
+    hours, params = _deploy_hours(start, end, environments, service)
+    # One read of the hours, summed here: a second query for the sums would compute the
+    # raw hours (all of them, for one service) twice.
+    rows = _tuples(conn, hours, params).fetchall()
+    if not rows:
+        return Deployments()
+    count, failed, rework, with_changes, firsts, lasts = zip(*rows, strict=True)
+    spans = list(zip(firsts, lasts, strict=True))
+    return Deployments(sum(count), sum(failed), sum(rework), sum(with_changes), spans)
+
+
+def _service_leads(
+    conn: sqlite3.Connection, start: str, end: str, environments: Sequence[str], service: str
+) -> Ordered:
+    return Ordered.of(
+        row[0]
+        for row in _tuples(
+            conn,
+            f"""SELECT lead_seconds FROM changes
+                WHERE service = ? AND environment IN ({_marks(environments)})
+                  AND shipped_at >= ? AND shipped_at < ? AND lead_seconds >= 0""",
+            (service, *environments, start, end),
+        )
+    )
+
+
+def _bucket_counts(
+    conn: sqlite3.Connection, start: str, end: str, environments: Sequence[str]
+) -> list[tuple[int, int]]:
+    """(bucket, changes) of the window's non-negative lead times, by ascending bucket."""
+    envs = f"environment IN ({_marks(environments)})"
+    split = _split(start, end, DAY, DAY_KEY)
+    sources = [
+        (
+            f"SELECT bucket, changes FROM lead_days WHERE {envs} AND day >= ? AND day < ?",
+            [*environments, split.first, split.last],
+        )
+    ]
+    sources += [
+        (
+            f"""SELECT lead_bucket, 1 FROM changes
+                WHERE {envs} AND shipped_at >= ? AND shipped_at < ? AND lead_bucket IS NOT NULL""",
+            [*environments, a, b],
+        )
+        for a, b in split.edges
+    ]
+    union = " UNION ALL ".join(source for source, _ in sources)
+    return list(
+        _tuples(
+            conn,
+            f"SELECT bucket, sum(changes) FROM ({union}) GROUP BY bucket ORDER BY bucket",
+            [p for _, source_params in sources for p in source_params],
+        )
+    )
+
+
+def _all_leads(
+    conn: sqlite3.Connection, start: str, end: str, environments: Sequence[str]
+) -> Ordered:
+    """The count and the order statistics the metrics need, reading exact values only from
+    the buckets that hold those positions."""
+    counts = _bucket_counts(conn, start, end, environments)
+    ends = list(accumulate(n for _, n in counts))  # position after each bucket's last
+    total = ends[-1] if ends else 0
+    wanted: dict[int, list[int]] = {}  # bucket index -> positions in it
+    for position in order_positions(total):
+        wanted.setdefault(bisect_right(ends, position), []).append(position)
+    at: dict[int, int] = {}
+    for index, positions in wanted.items():
+        values = sorted(
+            row[0]
+            for row in _tuples(
+                conn,
+                f"""SELECT lead_seconds FROM changes
+                    WHERE environment IN ({_marks(environments)}) AND lead_bucket = ?
+                      AND shipped_at >= ? AND shipped_at < ?""",
+                (*environments, counts[index][0], start, end),
+            )
+        )
+        before = ends[index] - counts[index][1]
+        at.update((p, values[p - before]) for p in positions)
+    return Ordered(total, at)
 
 
 def facts(
@@ -49,40 +207,16 @@ def facts(
     recovery counts incidents linked to such a deploy; time to restore counts every
     incident resolved in the window (of `service`, when given)."""
     scope, scope_params = _scope(environments, service)
-    in_window = "d.deployed_at >= ? AND d.deployed_at < ?"
     conn = db.conn
-    deployments = [
-        Deployment(deploy_id, name, at, bool(hotfix), bool(rollback), bool(failed))
-        for deploy_id, name, at, hotfix, rollback, failed in _tuples(
-            conn,
-            f"""SELECT d.id, d.service, unixepoch(d.deployed_at), d.is_hotfix,
-                       d.rollback_of IS NOT NULL,
-                       EXISTS (SELECT 1 FROM incidents i WHERE i.deploy_id = d.id)
-                       OR EXISTS (SELECT 1 FROM deploys r WHERE r.rollback_of = d.id
-                                  AND r.status = 'success' AND r.deployed_at >= d.deployed_at)
-                FROM deploys d
-                WHERE d.status = 'success' AND {scope} AND {in_window}""",
-            (*scope_params, start, end),
-        )
-    ]
     failed_attempts = conn.execute(
-        f"SELECT count(*) FROM deploys d WHERE d.status = 'failed' AND {scope} AND {in_window}",
+        f"""SELECT count(*) FROM deploys d WHERE d.status = 'failed' AND {scope}
+              AND d.deployed_at >= ? AND d.deployed_at < ?""",
         (*scope_params, start, end),
     ).fetchone()[0]
-    # The bulk of the work at scale (about 6 changes per deployment): starmap builds the
-    # records straight from the row tuples, with no per-row Python frame of our own.
-    leads = list(
-        starmap(
-            ChangeLead,
-            _tuples(
-                conn,
-                f"""SELECT c.deploy_id, unixepoch(d.deployed_at) - unixepoch(c.authored_at)
-                    FROM deploys d JOIN changes c ON c.deploy_id = d.id
-                    WHERE d.status = 'success' AND {scope} AND {in_window}
-                      AND c.authored_at IS NOT NULL""",
-                (*scope_params, start, end),
-            ),
-        )
+    leads = (
+        _all_leads(conn, start, end, environments)
+        if service is None
+        else _service_leads(conn, start, end, environments, service)
     )
     # CROSS JOIN keeps incidents as the outer loop: the few incidents resolved in the
     # window, then each one's deploy by primary key. Left to itself (no ANALYZE statistics)
@@ -108,4 +242,5 @@ def facts(
             (start, end, *([service] if service is not None else [])),
         )
     ]
+    deployments = _deployments(conn, start, end, environments, service)
     return Facts(window_days, deployments, leads, recoveries, restores, failed_attempts)

@@ -114,3 +114,301 @@ def m002_metrics_indexes(db: sqlite_utils.Database) -> None:
         CREATE INDEX incidents_service_resolved ON incidents (service, resolved_at, started_at)
         """,
     )
+
+
+# ---- m003: metric rollups ------------------------------------------------------------------
+# The SQL below is m003's and is frozen with it, like the migration: storage/metrics.py reads
+# raw rows through the same fragments, so a rollup row and the raw rows it sums can never be
+# computed two different ways.
+
+# Lead-time buckets, coarse and log-like, as (below this many seconds, bucket width): the
+# bucket holding the median or p90 stays a small share of the rows, so storage/metrics.py
+# reads exact values from that bucket only. Past 30 days buckets are weekly, capped.
+LEAD_BANDS = ((3_600, 300), (86_400, 1_800), (604_800, 7_200), (2_592_000, 43_200))
+LEAD_WEEKS_CAP = 52
+
+
+def lead_bucket(lead: str) -> str:
+    """The bucket of a lead time in plain integer SQL (no math functions, no Python
+    functions: any SQLite client that writes changes must be able to run the triggers)."""
+    whens = [f"WHEN {lead} IS NULL OR {lead} < 0 THEN NULL"]
+    first = low = 0
+    for high, width in LEAD_BANDS:
+        whens.append(f"WHEN {lead} < {high} THEN {first} + ({lead} - {low}) / {width}")
+        first, low = first + (high - low) // width, high
+    whens.append(f"ELSE {first} + min(({lead} - {low}) / 604800, {LEAD_WEEKS_CAP})")
+    return f"CASE {' '.join(whens)} END"
+
+
+# Derived from the deploy by the triggers below: internal, not part of an exported change.
+SHIPPED = ("shipped_at", "environment", "service", "lead_seconds", "lead_bucket")
+SHIPPED_COLUMNS = f"({', '.join(SHIPPED)})"
+
+
+def shipped(change: str) -> str:
+    """What a change inherits from its deploy: only a successful deploy ships it."""
+    return f"""SELECT at, environment, service, lead, {lead_bucket("lead")} FROM (
+        SELECT d.deployed_at AS at, d.environment, d.service,
+               unixepoch(d.deployed_at) - unixepoch({change}.authored_at) AS lead
+        FROM deploys d WHERE d.id = {change}.deploy_id AND d.status = 'success')"""
+
+
+# SPEC.md "Change failure rate": linked to an incident, or named in rollback_of by a later
+# (or simultaneous) successful deploy, of any environment.
+FAILED = """(EXISTS (SELECT 1 FROM incidents i WHERE i.deploy_id = d.id)
+    OR EXISTS (SELECT 1 FROM deploys r WHERE r.rollback_of = d.id
+               AND r.status = 'success' AND r.deployed_at >= d.deployed_at))"""
+REWORK = "(d.is_hotfix OR d.rollback_of IS NOT NULL)"
+WITH_CHANGES = "EXISTS (SELECT 1 FROM changes c WHERE c.deploy_id = d.id AND c.lead_seconds >= 0)"
+
+
+def hour_rows(where: str) -> str:
+    """deploy_hours rows computed from the successful deploys matching `where` (alias d).
+    first_at and last_at (epoch seconds: converting text costs more than the rest of a
+    report's read) give deploy days in any time zone: an hour holds at most one local
+    midnight, so the local dates of its earliest and latest deploy are all its dates."""
+    return f"""SELECT d.environment, substr(d.deployed_at, 1, 13) AS hour, count(*) AS deployments,
+               sum({FAILED}) AS failed, sum({REWORK}) AS rework,
+               sum({WITH_CHANGES}) AS with_changes,
+               unixepoch(min(d.deployed_at)) AS first_at,
+               unixepoch(max(d.deployed_at)) AS last_at
+        FROM deploys d WHERE d.status = 'success' AND {where}
+        GROUP BY d.environment, hour"""
+
+
+def _refresh_hour(environment: str, at: str) -> str:
+    """Recompute the deploy_hours row of the hour holding `at` from the raw rows: simpler
+    to keep right than increments, since a flag of one deploy depends on other rows."""
+    hour = f"substr({at}, 1, 13)"
+    where = (
+        f"d.environment = {environment}"
+        f" AND d.deployed_at BETWEEN {hour} || ':00:00Z' AND {hour} || ':59:59Z'"
+    )
+    return f"""DELETE FROM deploy_hours WHERE environment = {environment} AND hour = {hour};
+        INSERT INTO deploy_hours {hour_rows(where)}"""
+
+
+def _refresh_deploy_hour(deploy_id: str) -> str:
+    return _refresh_hour(
+        f"(SELECT environment FROM deploys WHERE id = {deploy_id})",
+        f"(SELECT deployed_at FROM deploys WHERE id = {deploy_id})",
+    )
+
+
+def _ship(where: str) -> str:
+    return f"UPDATE changes SET {SHIPPED_COLUMNS} = ({shipped('changes')}) WHERE {where}"
+
+
+def _count_lead(row: str, step: int) -> str:
+    day = f"substr({row}.shipped_at, 1, 10)"
+    return f"""INSERT INTO lead_days (environment, day, bucket, changes)
+            SELECT {row}.environment, {day}, {row}.lead_bucket, {step}
+            WHERE {row}.lead_bucket IS NOT NULL
+            ON CONFLICT DO UPDATE SET changes = changes + excluded.changes;
+        DELETE FROM lead_days WHERE changes = 0 AND environment = {row}.environment
+            AND day = {day} AND bucket = {row}.lead_bucket"""
+
+
+def _trigger(name: str, event: str, *statements: str) -> str:
+    body = ";\n".join(statements)
+    return f"CREATE TRIGGER {name} {event} BEGIN\n{body};\nEND"
+
+
+def _rollup_triggers() -> list[str]:
+    lead_changed = " OR ".join(
+        f"OLD.{c} IS NOT NEW.{c}"
+        for c in ("shipped_at", "environment", "lead_seconds", "lead_bucket")
+    )
+    return [
+        # A change's shipped columns, whoever links it: slash commands, the GitHub
+        # importer, storage/deploys.delete unlinking before a delete, any SQLite client.
+        # The inserted values are counted first, so that the re-ship below (which fires
+        # changes_lead_days with them as OLD) nets out to the computed values.
+        _trigger(
+            "changes_ship_insert",
+            "AFTER INSERT ON changes",
+            _count_lead("NEW", 1),
+            _ship("id = NEW.id"),
+            _refresh_deploy_hour("NEW.deploy_id"),
+        ),
+        _trigger(
+            "changes_ship_update",
+            "AFTER UPDATE OF deploy_id, authored_at ON changes",
+            _ship("id = NEW.id"),
+        ),
+        # Every change of the shipped columns, from the triggers above and below.
+        _trigger(
+            "changes_lead_days",
+            f"AFTER UPDATE OF shipped_at, environment, lead_seconds, lead_bucket ON changes"
+            f" WHEN {lead_changed}",
+            _count_lead("OLD", -1),
+            _count_lead("NEW", 1),
+            _refresh_hour("OLD.environment", "OLD.shipped_at"),
+            _refresh_hour("NEW.environment", "NEW.shipped_at"),
+        ),
+        _trigger(
+            "changes_unship_delete",
+            "AFTER DELETE ON changes",
+            _count_lead("OLD", -1),
+            _refresh_hour("OLD.environment", "OLD.shipped_at"),
+        ),
+        # A deploy's own hour, the hour it moves from, and its rollback target's hour: the
+        # target fails only while a later successful deploy rolls it back.
+        _trigger(
+            "deploys_ship_insert",
+            "AFTER INSERT ON deploys",
+            _ship("deploy_id = NEW.id"),
+            _refresh_hour("NEW.environment", "NEW.deployed_at"),
+            _refresh_deploy_hour("NEW.rollback_of"),
+        ),
+        _trigger(
+            "deploys_ship_update",
+            "AFTER UPDATE OF status, deployed_at, environment, service ON deploys",
+            _ship("deploy_id = NEW.id"),
+            _refresh_hour("OLD.environment", "OLD.deployed_at"),
+            _refresh_hour("NEW.environment", "NEW.deployed_at"),
+            _refresh_deploy_hour("NEW.rollback_of"),
+        ),
+        _trigger(
+            "deploys_rework_update",
+            "AFTER UPDATE OF is_hotfix, rollback_of ON deploys",
+            _refresh_hour("NEW.environment", "NEW.deployed_at"),
+            _refresh_deploy_hour("OLD.rollback_of"),
+            _refresh_deploy_hour("NEW.rollback_of"),
+        ),
+        # Changes still naming the deleted deploy (foreign keys off) are unshipped too.
+        _trigger(
+            "deploys_ship_delete",
+            "AFTER DELETE ON deploys",
+            _ship("deploy_id = OLD.id"),
+            _refresh_hour("OLD.environment", "OLD.deployed_at"),
+            _refresh_deploy_hour("OLD.rollback_of"),
+        ),
+        # An incident's link fails (or clears) its deploy.
+        _trigger(
+            "incidents_link_insert",
+            "AFTER INSERT ON incidents WHEN NEW.deploy_id IS NOT NULL",
+            _refresh_deploy_hour("NEW.deploy_id"),
+        ),
+        _trigger(
+            "incidents_link_update",
+            "AFTER UPDATE OF deploy_id ON incidents WHEN OLD.deploy_id IS NOT NEW.deploy_id",
+            _refresh_deploy_hour("OLD.deploy_id"),
+            _refresh_deploy_hour("NEW.deploy_id"),
+        ),
+        _trigger(
+            "incidents_link_delete",
+            "AFTER DELETE ON incidents WHEN OLD.deploy_id IS NOT NULL",
+            _refresh_deploy_hour("OLD.deploy_id"),
+        ),
+    ]
+
+
+@migrations()
+def m003_metric_rollups(db: sqlite_utils.Database) -> None:
+    # The report for all services read ~400k change rows per window into Python (seconds
+    # on the scale benchmark). Instead, triggers keep each change's deploy facts and lead
+    # time on the change, and per-day lead-bucket counts and per-hour deploy counts in
+    # rollup tables; storage/metrics.py sums whole days and hours from the rollups, reads
+    # raw rows only for the partial edges and reads exact lead values only from the bucket
+    # holding each order statistic. Triggers, not application code, so every writer
+    # (including other SQLite clients) keeps them right. lead_bucket is a plain column, not
+    # a generated one: export lists columns with PRAGMA table_info, which hides generated
+    # columns. Existing rows are backfilled set-based before the triggers exist.
+    for column, kind in (
+        ("shipped_at", "TEXT"),
+        ("environment", "TEXT"),
+        ("service", "TEXT"),
+        ("lead_seconds", "INTEGER"),
+        ("lead_bucket", "INTEGER"),
+    ):
+        db.execute(f"ALTER TABLE changes ADD COLUMN {column} {kind}")
+    db.execute(_ship("deploy_id IS NOT NULL"))
+    _run(
+        db,
+        f"""
+        CREATE INDEX changes_shipped ON changes (environment, shipped_at, lead_bucket);
+        CREATE INDEX changes_service_shipped
+            ON changes (service, environment, shipped_at, lead_seconds);
+        CREATE INDEX changes_lead_bucket
+            ON changes (environment, lead_bucket, shipped_at, lead_seconds);
+        CREATE TABLE lead_days (
+            environment TEXT NOT NULL,
+            day TEXT NOT NULL,
+            bucket INTEGER NOT NULL,
+            changes INTEGER NOT NULL,
+            PRIMARY KEY (environment, day, bucket)
+        ) WITHOUT ROWID;
+        INSERT INTO lead_days (environment, day, bucket, changes)
+            SELECT environment, substr(shipped_at, 1, 10) AS day, lead_bucket, count(*)
+            FROM changes WHERE lead_bucket IS NOT NULL
+            GROUP BY environment, day, lead_bucket;
+        CREATE TABLE deploy_hours (
+            environment TEXT NOT NULL,
+            hour TEXT NOT NULL,
+            deployments INTEGER NOT NULL,
+            failed INTEGER NOT NULL,
+            rework INTEGER NOT NULL,
+            with_changes INTEGER NOT NULL,
+            first_at INTEGER NOT NULL,
+            last_at INTEGER NOT NULL,
+            PRIMARY KEY (environment, hour)
+        ) WITHOUT ROWID;
+        INSERT INTO deploy_hours {hour_rows("1")}
+        """,
+    )
+    for trigger in _rollup_triggers():
+        db.execute(trigger)
+
+
+@migrations()
+def m004_github(db: sqlite_utils.Database) -> None:
+    # github_deliveries: X-GitHub-Delivery ids already handled, so a redelivery is a no-op.
+    # github_repos: per-repository settings (service name, incident label, what else counts
+    #   as a deploy, scheduled sync) and the sync cursor.
+    # github_deployments: the status applied to each GitHub deployment, so an older status
+    #   that arrives late never overwrites a newer one ("the latest status wins").
+    # github_pulls: merged pull requests by merge commit, kept apart from changes so a
+    #   merge that arrives before its push still fills in merged_at, without giving the
+    #   change an id (its place in push order) ahead of its own push.
+    # changes_unshipped: the rows a deploy can still ship, read on every deploy.
+    # deploys_repo_sha: finds the deploys of a commit when its push arrives after them.
+    _run(
+        db,
+        """
+        CREATE TABLE github_deliveries (
+            delivery_id TEXT PRIMARY KEY,
+            event TEXT NOT NULL,
+            received_at TEXT NOT NULL
+        );
+        CREATE TABLE github_repos (
+            repo TEXT PRIMARY KEY,
+            service TEXT,
+            incident_label TEXT,
+            deploy_on TEXT NOT NULL DEFAULT 'deployments'
+                CHECK (deploy_on IN ('deployments', 'release', 'workflow')),
+            workflow TEXT,
+            sync INTEGER NOT NULL DEFAULT 0 CHECK (sync IN (0, 1)),
+            synced_at TEXT,
+            updated_at TEXT NOT NULL,
+            CHECK ((deploy_on = 'workflow') = (workflow IS NOT NULL))
+        );
+        CREATE TABLE github_deployments (
+            deployment_id INTEGER PRIMARY KEY,
+            repo TEXT NOT NULL,
+            deploy_id INTEGER REFERENCES deploys(id) ON DELETE SET NULL,
+            status_id INTEGER NOT NULL,
+            status_at TEXT NOT NULL
+        );
+        CREATE TABLE github_pulls (
+            repo TEXT NOT NULL,
+            number INTEGER NOT NULL,
+            merge_sha TEXT NOT NULL,
+            merged_at TEXT NOT NULL,
+            PRIMARY KEY (repo, number)
+        );
+        CREATE INDEX github_pulls_sha ON github_pulls (repo, merge_sha);
+        CREATE INDEX changes_unshipped ON changes (repo, id) WHERE deploy_id IS NULL;
+        CREATE INDEX deploys_repo_sha ON deploys (repo, sha)
+        """,
+    )

@@ -1,5 +1,10 @@
 """bot.metrics: the five DORA metrics as pure functions over plain records.
 
+The engine takes deployments already counted and lead times as order statistics
+(storage/metrics.py counts in SQL); the helper `facts` below counts per-deployment records
+the way storage does (negative lead times dropped, deployments with a kept one counted),
+so each case still reads as records.
+
 Every expected value is a literal worked out by hand from SPEC.md "Metric definitions";
 the arithmetic is in the comment next to it. p90 follows
 `statistics.quantiles(values, n=10, method="inclusive")[8]`, which for sorted values x[0..n-1]
@@ -13,12 +18,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import pendulum
 import pytest
 
-from bot.metrics import ChangeLead, Deployment, Facts, metrics
+from bot.metrics import Deployments, Facts, Ordered, metrics
 
 BERLIN = "Europe/Berlin"
 NEW_YORK = "America/New_York"
@@ -27,6 +33,21 @@ DAY = 86_400
 WEEK = 7 * DAY
 
 _ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    id: int
+    service: str
+    deployed_at: int
+    is_hotfix: bool
+    is_rollback: bool
+    failed: bool
+
+
+class ChangeLead(NamedTuple):
+    deploy_id: int
+    seconds: int
 
 
 def at(text: str) -> int:
@@ -63,10 +84,19 @@ def facts(
     restores: Sequence[int] = (),
     failed_attempts: int = 0,
 ) -> Facts:
+    kept = [c for c in leads if c.seconds >= 0]
+    with_changes = {c.deploy_id for c in kept}
+    counted = Deployments(
+        count=len(deployments),
+        failed=sum(d.failed for d in deployments),
+        rework=sum(d.is_hotfix or d.is_rollback for d in deployments),
+        with_changes=sum(d.id in with_changes for d in deployments),
+        spans=[(d.deployed_at, d.deployed_at) for d in deployments],
+    )
     return Facts(
         window_days=days,
-        deployments=list(deployments),
-        leads=list(leads),
+        deployments=counted,
+        leads=Ordered.of(c.seconds for c in kept),
         recoveries=list(recoveries),
         restores=list(restores),
         failed_attempts=failed_attempts,
