@@ -25,7 +25,7 @@ from bot.replies import ephemeral, post_in_channel, post_or_tell, usage
 from bot.times import from_utc_text, show, utc_text
 from commands import fields
 from commands.args import FieldError, UsageError, clean, tokenize
-from storage import deploys
+from storage import deploys, shipping
 from storage.records import Deploy
 
 log = logging.getLogger(__name__)
@@ -231,6 +231,7 @@ def record(deps: Deps, new: NewDeploy, source_key: str, channel_id: str | None) 
                 "created_at": utc_text(deps.clock.now()),
             },
         )
+        shipping.ship(db, deploy, deps.config.production_environments)
     return Recorded(deploy, created=True, rolled_back=target)
 
 
@@ -268,6 +269,8 @@ def undo(
         if deploys.get(db, deploy.id) is None:
             raise UsageError(messages.deploy_not_found(deploy.id))
         rollbacks = [d.id for d in deploys.rolled_back_by(db, deploy.id)]
+        # Its changes go to the next deploy that shipped them, as if this one never was.
+        shipping.unship(db, deploy, deps.config.production_environments)
         unlinked = deploys.delete(db, deploy.id)
     what = messages.describe_deploy(deploy)
     return messages.deploy_deleted(deploy.id, what, unlinked, rollbacks), unlinked

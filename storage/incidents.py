@@ -29,6 +29,10 @@ def resolve(db: sqlite_utils.Database, incident_id: int, resolved_at: str) -> No
     db.conn.execute("UPDATE incidents SET resolved_at = ? WHERE id = ?", (resolved_at, incident_id))
 
 
+def reopen(db: sqlite_utils.Database, incident_id: int) -> None:
+    db.conn.execute("UPDATE incidents SET resolved_at = NULL WHERE id = ?", (incident_id,))
+
+
 def link(db: sqlite_utils.Database, incident_id: int, deploy_id: int | None, cause: str) -> None:
     db.conn.execute(
         "UPDATE incidents SET deploy_id = ?, cause = ? WHERE id = ?",

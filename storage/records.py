@@ -9,7 +9,7 @@ from typing import Any, Self, TypeVar
 import sqlite_utils
 
 
-class _Row:
+class Record:
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Self:
         names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
@@ -19,7 +19,7 @@ class _Row:
         return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
 
 
-R = TypeVar("R", bound=_Row)
+R = TypeVar("R", bound=Record)
 
 
 def fetch(db: sqlite_utils.Database, kind: type[R], table: str, row_id: int) -> R | None:
@@ -41,7 +41,7 @@ def insert(db: sqlite_utils.Database, kind: type[R], table: str, values: dict[st
 
 
 @dataclass(frozen=True, slots=True)
-class Deploy(_Row):
+class Deploy(Record):
     id: int
     service: str
     environment: str
@@ -60,7 +60,7 @@ class Deploy(_Row):
 
 
 @dataclass(frozen=True, slots=True)
-class Change(_Row):
+class Change(Record):
     id: int
     repo: str
     sha: str
@@ -74,7 +74,7 @@ class Change(_Row):
 
 
 @dataclass(frozen=True, slots=True)
-class Incident(_Row):
+class Incident(Record):
     id: int
     service: str
     title: str
