@@ -1,4 +1,4 @@
-"""The WSGI application: Slack events, health, and 404 for the rest."""
+"""The WSGI application: Slack events, GitHub webhooks, health, and 404 for the rest."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from bot.replies import ephemeral
 log = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 def _respond(start_response: StartResponse, status: str, payload: dict[str, Any]) -> list[bytes]:
@@ -27,16 +28,22 @@ def _respond(start_response: StartResponse, status: str, payload: dict[str, Any]
 
 class Web:
     def __init__(
-        self, slack: SlackRequestHandler | None, health: Callable[[], tuple[bool, dict[str, Any]]]
+        self,
+        slack: SlackRequestHandler | None,
+        health: Callable[[], tuple[bool, dict[str, Any]]],
+        github: WsgiApp,
     ) -> None:
         self.slack = slack  # None in Socket Mode: Slack reaches us over the socket instead
         self.health = health
+        self.github = github  # served in both modes: GitHub always reaches us over HTTP
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
         if path == "/healthz" and method in ("GET", "HEAD"):
             ok, state = self.health()
             return _respond(start_response, "200 OK" if ok else "503 Service Unavailable", state)
+        if path == "/github/webhook":
+            return self.github(environ, start_response)
         if path == "/slack/events" and self.slack is not None:
             if method != "POST":
                 return _respond(start_response, "405 Method Not Allowed", {"error": "POST only"})
