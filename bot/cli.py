@@ -10,7 +10,9 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import pendulum
@@ -18,13 +20,19 @@ import pendulum
 from bot import messages, terminal
 from bot.clock import Clock, FixedClock, SystemClock
 from bot.config import Config, ConfigError, load, read_environment
+from bot.deps import Deps
 from bot.report import build as build_report
+from bot.times import BadTime, parse_moment, show, utc_text
 from bot.windows import MAX_DAYS, BadWindow, Window, between
 from bot.windows import parse as parse_window
 from commands import fields
 from commands.args import FieldError
 from storage import export as export_rows
+from storage import github as github_store
 from storage.db import Store
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
 
 
 def _config(*, for_slack: bool) -> Config:
@@ -270,3 +278,243 @@ def demo(directory: Path) -> None:
             click.echo(section + "\n")
     except demo_run.DemoError as error:
         raise click.ClickException(str(error)) from None
+
+
+# ---- shipshape github ------------------------------------------------------------------------
+
+
+@contextmanager
+def _store(config: Config) -> Iterator[Store]:
+    """The database for commands that record something: created when there is none yet,
+    as `serve` would, so history can be imported before the bot first runs."""
+    store = Store(config.db_path)
+    try:
+        store.migrate()
+    except Exception as error:
+        store.close()
+        _fail([messages.cannot_open_database(config.db_path, str(error))])
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _repo(value: str) -> str:
+    try:
+        return fields.repo(value)
+    except FieldError:
+        raise click.ClickException(messages.github_bad_repo(value)) from None
+
+
+@main.group()
+def github() -> None:
+    """Import history from GitHub and set how each repository is counted.
+
+    \b
+    Examples:
+      shipshape github sync acme/api --since 2026-09-01
+      shipshape github repo acme/api service=api sync=on
+      shipshape github repos
+    """
+
+
+SYNC_STEPS = 1000  # a progress bar's resolution
+
+
+class _SyncProgress:
+    """A progress bar per sync phase on standard error; nothing when that is no terminal
+    (a cron job's log gets the summary line only)."""
+
+    def __init__(self) -> None:
+        self.shown = sys.stderr.isatty()
+        self.phase: str | None = None
+        self.bar: ProgressBar[int] | None = None
+
+    def __call__(self, phase: str, fraction: float) -> None:
+        if not self.shown:
+            return
+        if phase != self.phase or self.bar is None:
+            self.close()
+            self.phase = phase
+            self.bar = click.progressbar(
+                length=SYNC_STEPS, label=messages.GITHUB_SYNC_PHASES[phase], file=sys.stderr
+            )
+            self.bar.render_progress()
+        steps = int(fraction * SYNC_STEPS) - self.bar.pos
+        if steps > 0:
+            self.bar.update(steps)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.render_finish()
+            self.bar = None
+
+
+@github.command("sync")
+@click.argument("repo", metavar="OWNER/REPO")
+@click.option("--since", metavar="DATE",
+              help="Start here: a day (YYYY-MM-DD, team time zone), an ISO-8601 time or "
+                   "'30d ago'. [default: where the last sync ended, else 90 days ago]")  # fmt: skip
+def github_sync(repo: str, since: str | None) -> None:
+    """Import a repository's deployments with their statuses, merged pull requests and
+    default-branch commits through the GitHub API, so lead times and deploys are known
+    without webhooks or before they were set up.
+
+    Incremental: a second run reads only what is new. The last production deployment
+    before the range is read too, so the first deployment in it ships only its own
+    changes. Rate limits are waited out a minute at a time; when the hourly budget is
+    spent it stops, and running it again continues where it stopped.
+
+    Needs GITHUB_TOKEN (or the GitHub App settings); reads GITHUB_API_URL and SHIPSHAPE_DB.
+
+    \b
+    Examples:
+      GITHUB_TOKEN=github_pat_... shipshape github sync acme/api --since 2026-09-01
+      shipshape github sync acme/api
+    """
+    from bot import github_api
+    from bot import github_sync as sync_module  # PyGithub loads only when syncing
+
+    config = _config(for_slack=False)
+    repo = _repo(repo)
+    if not github_api.configured(config):
+        _fail([messages.GITHUB_NOT_CONFIGURED])
+    clock = _clock()
+    start = None
+    if since is not None:
+        try:
+            start = parse_moment(since, config.timezone, clock.now())
+        except BadTime:
+            raise click.BadParameter(
+                messages.github_bad_since(since, config.timezone), param_hint="'--since'"
+            ) from None
+    with _store(config) as store:
+        deps = Deps(config=config, store=store, clock=clock)
+        begin = sync_module.start_of_range(deps, repo, start)
+        click.echo(messages.github_sync_range(repo, show(begin, config.timezone)), err=True)
+        progress = _SyncProgress()
+        try:
+            result = sync_module.sync(deps, repo, start, progress)
+        except sync_module.SyncError as error:
+            progress.close()
+            if isinstance(error, sync_module.RateLimited):
+                click.echo(sync_module.summary(error.result))  # what this run stored
+            _fail([error.message])
+        except KeyboardInterrupt:
+            progress.close()
+            click.echo(messages.GITHUB_SYNC_INTERRUPTED, err=True)
+            raise SystemExit(130) from None
+        progress.close()
+    click.echo(sync_module.summary(result))
+
+
+LABEL_LIMIT = 50  # GitHub's own limit for a label name
+_SETTING_KEYS = ("service", "incident-label", "deploy-on", "sync")
+
+
+def _setting_changes(words: tuple[str, ...]) -> dict[str, object]:
+    """`key=value` words as RepoSettings fields, every one checked before anything is
+    stored; a wrong one is a ClickException naming it with a correct example."""
+    changes: dict[str, object] = {}
+    for word in words:
+        key, has_value, value = word.partition("=")
+        key = key.strip().lower()
+        if not has_value or key not in _SETTING_KEYS:
+            raise click.ClickException(messages.github_repo_unknown_key(word))
+        value = value.strip()
+        if key == "service":
+            try:
+                changes["service"] = fields.service(value)
+            except FieldError as error:
+                raise click.ClickException(
+                    messages.github_repo_bad_setting(error.problem)
+                ) from None
+        elif key == "incident-label":
+            if not value or len(value) > LABEL_LIMIT or not value.isprintable():
+                raise click.ClickException(messages.github_repo_bad_label(value, LABEL_LIMIT))
+            changes["incident_label"] = value
+        elif key == "deploy-on":
+            kind, _, workflow = value.partition(":")
+            kind, workflow = kind.lower(), workflow.strip()
+            if kind in ("deployments", "release") and not workflow and ":" not in value:
+                changes.update(deploy_on=kind, workflow=None)
+            elif kind == "workflow" and workflow and len(workflow) <= 200:
+                changes.update(deploy_on="workflow", workflow=workflow)
+            else:
+                raise click.ClickException(messages.github_repo_bad_deploy_on(value))
+        elif value.lower() in ("on", "off"):
+            changes["sync"] = int(value.lower() == "on")
+        else:
+            raise click.ClickException(messages.github_repo_bad_sync(value))
+    return changes
+
+
+def _show_settings(settings: github_store.RepoSettings, tz: str) -> str:
+    deploy_on = settings.deploy_on
+    if deploy_on == "workflow":
+        deploy_on = f"workflow:{settings.workflow}"
+    return messages.github_settings_lines(
+        settings.repo,
+        settings.service_for(),
+        settings.service is None,
+        settings.label,
+        settings.incident_label is None,
+        deploy_on,
+        bool(settings.sync),
+        show(settings.synced_at, tz) if settings.synced_at else None,
+    )
+
+
+@github.command("repo")
+@click.argument("repo", metavar="OWNER/REPO")
+@click.argument("settings", nargs=-1, metavar="[KEY=VALUE]...")
+def github_repo(repo: str, settings: tuple[str, ...]) -> None:
+    """Show a repository's settings, or change them and show the result.
+
+    \b
+    service=NAME        the service its deploys and incidents count for
+                        (default: the repository's name)
+    incident-label=L    issues with this label are incidents (default: incident)
+    deploy-on=WHAT      what counts as a deploy: deployments (GitHub deployment
+                        statuses, the default), release (releases published) or
+                        workflow:NAME (runs of the workflow NAME that completed)
+    sync=on|off         sync it on the schedule of `shipshape serve`
+                        (every SHIPSHAPE_GITHUB_SYNC_MINUTES minutes)
+
+    Write OWNER/REPO as GitHub shows it.
+
+    \b
+    Examples:
+      shipshape github repo acme/api
+      shipshape github repo acme/api service=api-gateway incident-label=outage
+      shipshape github repo acme/web deploy-on=workflow:Deploy sync=on
+    """
+    config = _config(for_slack=False)
+    repo = _repo(repo)
+    changes = _setting_changes(settings)
+    if not changes:
+        with _existing_store(config) as store:
+            click.echo(_show_settings(github_store.settings(store.db, repo), config.timezone))
+        return
+    with _store(config) as store:
+        with store.write() as db:
+            updated = replace(github_store.settings(db, repo), **changes)  # type: ignore[arg-type]
+            github_store.save_settings(db, updated, utc_text(_clock().now()))
+        click.echo(_show_settings(updated, config.timezone))
+
+
+@github.command("repos")
+def github_repos() -> None:
+    """List the repositories with settings of their own or a sync cursor.
+
+    \b
+    Example:
+      shipshape github repos
+    """
+    config = _config(for_slack=False)
+    with _existing_store(config) as store:
+        found = github_store.all_settings(store.db)
+    if not found:
+        click.echo(messages.GITHUB_NO_REPOS)
+        return
+    click.echo("\n\n".join(_show_settings(s, config.timezone) for s in found))

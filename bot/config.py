@@ -43,6 +43,7 @@ class Config:
     timezone: str = "UTC"
     production_environments: tuple[str, ...] = ("production", "prod")
     admins: frozenset[str] = field(default_factory=frozenset)
+    github_sync_minutes: int = 15
 
     @property
     def socket_mode(self) -> bool:
@@ -115,6 +116,11 @@ def load(env: Mapping[str, str], *, for_slack: bool) -> Config:
     if bad_admins:
         problems.append(messages.config_bad_admins(bad_admins))
 
+    sync_minutes = get("SHIPSHAPE_GITHUB_SYNC_MINUTES") or "15"
+    is_number = sync_minutes.isascii() and sync_minutes.isdigit()
+    if not is_number or not 1 <= int(sync_minutes) <= 1440:
+        problems.append(messages.config_bad_sync_minutes(sync_minutes))
+
     app_parts = {
         "GITHUB_APP_ID": get("GITHUB_APP_ID"),
         "GITHUB_APP_PRIVATE_KEY": get("GITHUB_APP_PRIVATE_KEY"),
@@ -141,4 +147,5 @@ def load(env: Mapping[str, str], *, for_slack: bool) -> Config:
         timezone=timezone,
         production_environments=production,
         admins=frozenset(admins),
+        github_sync_minutes=int(sync_minutes),
     )

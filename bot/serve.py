@@ -19,10 +19,11 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.error import BoltError
 from waitress.server import create_server
 
-from bot import messages
+from bot import github_api, github_sync, messages
 from bot.clock import Clock
 from bot.config import Config, ConfigError
 from bot.deps import Deps
+from bot.github_webhook import GitHubWebhook
 from bot.slack_app import build_app, web_client
 from bot.web import Web
 from storage.db import Store
@@ -97,12 +98,27 @@ class Server:
                 [messages.slack_unreachable(config.slack_api_url, str(reason))]
             ) from None
         self.scheduler = BackgroundScheduler(timezone=config.timezone)
+        self.github_stop = threading.Event()  # ends a running GitHub sync at shutdown
+        if github_api.configured(config):
+            minutes = config.github_sync_minutes
+            # One sync at a time; runs missed while one was still going (or the machine
+            # slept) collapse into one, which still runs up to an interval late.
+            self.scheduler.add_job(
+                github_sync.sync_scheduled,
+                "interval",
+                args=(self.deps, self.github_stop),
+                minutes=minutes,
+                id="github-sync",
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=minutes * 60,
+            )
         self.socket: SocketModeHandler | None = None
         self._loop: threading.Thread | None = None
         slack = None if config.socket_mode else SlackRequestHandler(self.app)
         try:
             self.http = create_server(
-                Web(slack, self.health),
+                Web(slack, self.health, GitHubWebhook(self.deps, self.executor)),
                 host=host,
                 port=port,
                 threads=THREADS,
@@ -188,6 +204,7 @@ class Server:
             self._close_sockets()
         if self.socket is not None:
             self.socket.close()
+        self.github_stop.set()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.executor.drain(STOP_SECONDS / 2)
