@@ -270,7 +270,14 @@ def listing(deps: Deps, request: ListIncidents) -> str:
         cause = messages.cause_short(i.cause, i.deploy_id)
         lines.append(
             messages.incident_list_line(
-                i.id, show(i.started_at, deps.tz), i.service, i.title, i.severity, state, cause
+                i.id,
+                show(i.started_at, deps.tz),
+                i.service,
+                i.title,
+                i.severity,
+                state,
+                cause,
+                i.source,
             )
         )
     return "\n".join(lines)

@@ -752,8 +752,8 @@ def _three_incidents(bot: Bot) -> None:
 
 OPEN_LIST = (
     "*2 open incidents* (times in Europe/Berlin)\n"
-    "`#3` 2026-11-24 12:00 CET · db: Replica lag · sev 4 · open · not linked\n"
-    "`#1` 2026-11-24 10:00 CET · api: Checkout errors · sev 2 · open · deploy #1"
+    "`#3` 2026-11-24 12:00 CET · db: Replica lag · sev 4 · open · not linked · slack\n"
+    "`#1` 2026-11-24 10:00 CET · api: Checkout errors · sev 2 · open · deploy #1 · slack"
 )
 
 
@@ -767,9 +767,9 @@ def test_list_all_shows_resolved_incidents_too(bot: Bot) -> None:
     _three_incidents(bot)
     assert ephemeral_text(bot.command("/incident", "list all")) == (
         "*3 latest incidents* (times in Europe/Berlin)\n"
-        "`#3` 2026-11-24 12:00 CET · db: Replica lag · sev 4 · open · not linked\n"
-        "`#2` 2026-11-24 11:00 CET · web: Login slow · resolved after 45m · no deploy\n"
-        "`#1` 2026-11-24 10:00 CET · api: Checkout errors · sev 2 · open · deploy #1"
+        "`#3` 2026-11-24 12:00 CET · db: Replica lag · sev 4 · open · not linked · slack\n"
+        "`#2` 2026-11-24 11:00 CET · web: Login slow · resolved after 45m · no deploy · slack\n"
+        "`#1` 2026-11-24 10:00 CET · api: Checkout errors · sev 2 · open · deploy #1 · slack"
     )
 
 
