@@ -10,14 +10,12 @@ import hashlib
 import hmac
 import itertools
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlparse
+from urllib.parse import urlencode
 
 import pytest
 
@@ -28,6 +26,7 @@ from bot.serve import Server
 from bot.windows import between
 from storage import github
 from tests.conftest import Bot, Reply, make_config
+from tests.fake_github import FakeGitHub
 from tests.fake_slack import FakeSlack
 
 # Copies of octokit/webhooks' examples (MIT), unchanged; see github_payloads/README.md.
@@ -714,51 +713,11 @@ def test_a_workflow_run_counts_only_for_the_named_workflow(hub: Bot) -> None:
 # ---- commits fetched from the API after the answer -----------------------------------------
 
 
-class FakeGitHubApi:
-    """Answers GET /repos/OWNER/NAME/commits/SHA, as the REST API would, on loopback."""
-
-    def __init__(self, authored: dict[str, str]) -> None:
-        self.authored = authored  # sha -> author date
-        self.paths: list[str] = []
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                path = urlparse(self.path).path  # PyGithub adds paging parameters
-                api.paths.append(path)
-                commit = path.rsplit("/", 1)[-1]
-                found = commit in api.authored
-                body = json.dumps(
-                    {"sha": commit, "commit": {"author": {"date": api.authored.get(commit)}}}
-                    if found
-                    else {"message": "Not Found"}
-                ).encode()
-                self.send_response(200 if found else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def test_the_commit_of_an_unknown_sha_is_fetched_after_the_answer(
     tmp_path: Path, slack: FakeSlack, clock: FixedClock
 ) -> None:
-    api = FakeGitHubApi({sha(1): "2026-11-20T09:00:00Z"})
+    api = FakeGitHub(REPO).start()
+    commit = api.commit("first", "2026-11-20T09:00:00Z")
     try:
         with start(
             tmp_path,
@@ -768,11 +727,11 @@ def test_the_commit_of_an_unknown_sha_is_fetched_after_the_answer(
             github_token="ghp_test",
             github_api_url=api.url,
         ) as hub:
-            status = deployment_status(1, 1, "success", "2026-11-20T10:00:00Z", sha(1))
+            status = deployment_status(1, 1, "success", "2026-11-20T10:00:00Z", commit)
             ok(deliver(hub, "deployment_status", status))
             assert hub.server.wait_idle()
-            assert api.paths == [f"/repos/{REPO}/commits/{sha(1)}"]
-            assert changes(hub) == [(sha(1), "2026-11-20T09:00:00Z", 1)]
+            assert [r.path for r in api.requested()] == [f"/repos/{REPO}/commits/{commit}"]
+            assert changes(hub) == [(commit, "2026-11-20T09:00:00Z", 1)]
     finally:
         api.stop()
 
@@ -780,7 +739,7 @@ def test_the_commit_of_an_unknown_sha_is_fetched_after_the_answer(
 def test_a_failed_fetch_is_logged_and_the_deploy_stays(
     tmp_path: Path, slack: FakeSlack, clock: FixedClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    api = FakeGitHubApi({})  # knows no commit: 404
+    api = FakeGitHub(REPO).start()  # knows no commit: 404
     try:
         with start(
             tmp_path,

@@ -41,7 +41,6 @@ The main scenario: the window is `from=2026-11-01 to=2026-11-30` in Berlin,
 
 from __future__ import annotations
 
-import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,87 +48,15 @@ from typing import Any
 
 import pendulum
 import pytest
-import sqlite_utils
 
 from bot import report
 from bot.windows import Window, between, iso_week
-from storage import deploys, incidents
 from storage.db import Store
+from tests.records import change, deploy, incident
 
 BERLIN = "Europe/Berlin"
 PRODUCTION = ("production", "prod")
 NOW = pendulum.datetime(2026, 12, 5, 12, 0, 0)
-CREATED = "2026-12-05T12:00:00Z"
-_keys = itertools.count(1)
-
-
-def deploy(
-    db: sqlite_utils.Database,
-    at: str,
-    *,
-    service: str = "api",
-    environment: str = "production",
-    status: str = "success",
-    hotfix: bool = False,
-    rollback_of: int | None = None,
-) -> int:
-    return deploys.insert(
-        db,
-        {
-            "service": service,
-            "environment": environment,
-            "version": None,
-            "sha": f"{next(_keys):040x}",
-            "repo": f"acme/{service}",
-            "status": status,
-            "deployed_at": at,
-            "is_hotfix": int(hotfix),
-            "rollback_of": rollback_of,
-            "source": "import",
-            "source_key": f"deploy-{next(_keys)}",
-            "created_at": CREATED,
-        },
-    ).id
-
-
-def change(
-    db: sqlite_utils.Database,
-    deploy_id: int | None,
-    authored_at: str | None,
-    repo: str = "acme/api",
-) -> None:
-    key = next(_keys)
-    db.conn.execute(
-        """INSERT INTO changes (repo, sha, authored_at, deploy_id, source, source_key, created_at)
-           VALUES (?, ?, ?, ?, 'import', ?, ?)""",
-        (repo, f"{key:040x}", authored_at, deploy_id, f"change-{key}", CREATED),
-    )
-
-
-def incident(
-    db: sqlite_utils.Database,
-    service: str,
-    started: str,
-    resolved: str | None,
-    *,
-    deploy_id: int | None = None,
-    cause: str | None = None,
-) -> int:
-    return incidents.insert(
-        db,
-        {
-            "service": service,
-            "title": "something broke",
-            "severity": 2,
-            "started_at": started,
-            "resolved_at": resolved,
-            "deploy_id": deploy_id,
-            "cause": cause or ("deploy" if deploy_id is not None else "unknown"),
-            "source": "import",
-            "source_key": f"incident-{next(_keys)}",
-            "created_at": CREATED,
-        },
-    ).id
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ each kind of edit leaves the rollups equal to a from-scratch rebuild.
 
 from __future__ import annotations
 
-import itertools
 import json
 import statistics
 import tempfile
@@ -34,15 +33,14 @@ from bot.times import utc_text
 from bot.windows import Window
 from storage import deploys, incidents, schema
 from storage.db import Store
+from tests import records
 
 PRODUCTION = ("production", "prod")
-CREATED = "2026-12-01T00:00:00Z"
 ZONES = ("Europe/Berlin", "Asia/Kolkata", "Asia/Kathmandu", "America/St_Johns", "UTC")
 # Days around clock changes: Berlin springs forward on 2026-03-29 and falls back on
 # 2026-10-25; St. John's on 2026-03-08 and 2026-11-01.
 BASES = ("2026-03-27T00:00:00Z", "2026-10-23T00:00:00Z", "2026-03-06T00:00:00Z")
 SPREAD = 6 * 86_400  # every instant falls within this many seconds after the base
-_keys = itertools.count(1)
 
 
 def epoch(text: str) -> int:
@@ -54,67 +52,6 @@ def text(seconds: int) -> str:
 
 
 # ---- writing records, as the bot and the importer do ------------------------------------
-
-
-def add_deploy(
-    db: sqlite_utils.Database,
-    at: str,
-    *,
-    service: str = "api",
-    environment: str = "production",
-    status: str = "success",
-    hotfix: bool = False,
-    rollback_of: int | None = None,
-) -> int:
-    return deploys.insert(
-        db,
-        {
-            "service": service,
-            "environment": environment,
-            "repo": f"acme/{service}",
-            "status": status,
-            "deployed_at": at,
-            "is_hotfix": int(hotfix),
-            "rollback_of": rollback_of,
-            "source": "import",
-            "source_key": f"deploy-{next(_keys)}",
-            "created_at": CREATED,
-        },
-    ).id
-
-
-def add_change(db: sqlite_utils.Database, deploy_id: int | None, authored_at: str | None) -> int:
-    key = next(_keys)
-    cursor = db.conn.execute(
-        """INSERT INTO changes (repo, sha, authored_at, deploy_id, source, source_key, created_at)
-           VALUES ('acme/api', ?, ?, ?, 'import', ?, ?)""",
-        (f"{key:040x}", authored_at, deploy_id, f"change-{key}", CREATED),
-    )
-    return int(cursor.lastrowid or 0)
-
-
-def add_incident(
-    db: sqlite_utils.Database,
-    started: str,
-    resolved: str | None,
-    deploy_id: int | None,
-    service: str = "api",
-) -> int:
-    return incidents.insert(
-        db,
-        {
-            "service": service,
-            "title": "something broke",
-            "severity": 2,
-            "started_at": started,
-            "resolved_at": resolved,
-            "deploy_id": deploy_id,
-            "cause": "deploy" if deploy_id is not None else "unknown",
-            "source": "import",
-            "source_key": f"incident-{next(_keys)}",
-            "created_at": CREATED,
-        },
-    ).id
 
 
 @pytest.fixture
@@ -348,7 +285,7 @@ def record(
     history = History(base, [], [], [])
     for service, environment, status, offset, hotfix, rollback in deploy_rows:
         history.deploys.append(
-            add_deploy(
+            records.deploy(
                 db,
                 text(base + offset),
                 service=service,
@@ -360,12 +297,12 @@ def record(
         )
     for index, lead in change_rows:
         deploy_id = pick(history.deploys, index)
-        history.changes.append(add_change(db, deploy_id, authored(db, base, deploy_id, lead)))
+        history.changes.append(records.change(db, deploy_id, authored(db, base, deploy_id, lead)))
     for index, started, duration, service in incident_rows:
         resolved = None if duration is None else text(base + started + duration)
         deploy_id = pick(history.deploys, index)
         history.incidents.append(
-            add_incident(db, text(base + started), resolved, deploy_id, service)
+            records.incident(db, service, text(base + started), resolved, deploy_id=deploy_id)
         )
     return history
 
@@ -485,13 +422,15 @@ def linked(store: Store) -> dict[str, int]:
     """Two production deploys in one hour, the second rolling back the first, with changes
     and an incident; a third deploy the next day."""
     with store.write() as db:
-        first = add_deploy(db, "2026-11-03T10:05:00Z")
-        second = add_deploy(db, "2026-11-03T10:50:00Z", hotfix=True, rollback_of=first)
-        third = add_deploy(db, "2026-11-04T09:00:00Z", environment="prod")
-        change = add_change(db, first, "2026-11-02T10:05:00Z")
-        add_change(db, second, "2026-11-03T10:55:00Z")  # negative lead: not counted
-        add_change(db, third, None)  # unknown lead
-        incident = add_incident(db, "2026-11-03T11:00:00Z", "2026-11-03T12:00:00Z", third)
+        first = records.deploy(db, "2026-11-03T10:05:00Z")
+        second = records.deploy(db, "2026-11-03T10:50:00Z", hotfix=True, rollback_of=first)
+        third = records.deploy(db, "2026-11-04T09:00:00Z", environment="prod")
+        change = records.change(db, first, "2026-11-02T10:05:00Z")
+        records.change(db, second, "2026-11-03T10:55:00Z")  # negative lead: not counted
+        records.change(db, third, None)  # unknown lead
+        incident = records.incident(
+            db, "api", "2026-11-03T11:00:00Z", "2026-11-03T12:00:00Z", deploy_id=third
+        )
     assert_rollups_rebuilt(store.db)
     return {
         "first": first,
