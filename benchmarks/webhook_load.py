@@ -30,7 +30,9 @@ import hmac
 import http.client
 import itertools
 import json
+import os
 import random
+import resource
 import sqlite3
 import statistics
 import sys
@@ -56,6 +58,7 @@ from benchmarks.slash_load import (  # noqa: E402
     ServerProcess,
     bounded,
     percentile,
+    run_clients,
     server_environment,
     wait_healthy,
 )
@@ -246,23 +249,34 @@ def run_load(
     stop = threading.Event()
     budget = Budget(max_requests)
     started = time.monotonic()
-    threads = [
-        threading.Thread(
-            target=client,
-            args=(port, workload, started + seconds, budget, stop, results[n]),
-            name=f"client-{n}",
-            daemon=True,
-        )
-        for n in range(clients)
-    ]
-    for thread in threads:
-        thread.start()
-    # If the server dies, stop at once instead of collecting errors until the deadline.
-    while any(t.is_alive() for t in threads):
-        if server.proc.poll() is not None:
-            stop.set()
-        time.sleep(0.05)
+    deadline = started + seconds
+    run_clients(
+        [
+            lambda n=n: client(port, workload, deadline, budget, stop, results[n])
+            for n in range(clients)
+        ],
+        server,
+        stop,
+    )
     return results, time.monotonic() - started
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a live process has used so far, from /proc; None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the client processes)."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
 
 
 def count_rows(db_path: Path) -> dict[str, int]:
@@ -296,6 +310,7 @@ def summarise(
     rows: dict[str, int],
     stop_code: int | None,
     args: argparse.Namespace,
+    cpu: dict[str, float | None],
 ) -> dict[str, Any]:
     latencies = sorted(x for r in results for x in r.latencies_ms)
     statuses: dict[int, int] = {}
@@ -326,6 +341,12 @@ def summarise(
                 ("max", latencies[-1] if latencies else None),
                 ("mean", statistics.fmean(latencies) if latencies else None),
             )
+        },
+        # CPU seconds per wall second during the load (1.0 = one core busy); this machine's
+        # cores are shared by the server and the clients.
+        "cpu_cores_busy": {
+            name: None if used is None or not elapsed else round(used / elapsed, 2)
+            for name, used in cpu.items()
         },
         "status_counts": {str(k): v for k, v in sorted(statuses.items())},
         "unexpected_answers": sum(len(r.refusals) for r in results),
@@ -379,6 +400,8 @@ def print_table(report: dict[str, Any]) -> None:
         ("latency p90", ms(lat["p90"])),
         ("latency p99", ms(lat["p99"])),
         ("latency max", ms(lat["max"])),
+        ("CPU cores busy", f"server {report['cpu_cores_busy']['server']}, "
+         f"clients {report['cpu_cores_busy']['client']}  (of {os.cpu_count()})"),
         ("HTTP statuses", str(report["status_counts"])),
         ("unexpected answers", str(report["unexpected_answers"])),
         ("transport errors", str(report["transport_errors"])),
@@ -423,9 +446,17 @@ def main(argv: list[str] | None = None) -> int:
         try:
             port = server.wait_for_port()
             wait_healthy(port)
+            server_cpu, client_cpu = cpu_seconds(server.proc.pid), own_cpu_seconds()
             results, elapsed = run_load(
                 port, workload, args.seconds, args.clients, args.max_requests, server
             )
+            server_after = cpu_seconds(server.proc.pid)
+            cpu = {
+                "server": None
+                if server_cpu is None or server_after is None
+                else server_after - server_cpu,
+                "client": own_cpu_seconds() - client_cpu,
+            }
         except BaseException:
             server.stop()
             slack.stop()
@@ -435,7 +466,7 @@ def main(argv: list[str] | None = None) -> int:
         stop_code, _ = server.stop()
         slack.stop()
         rows = count_rows(db_path)
-        report = summarise(results, elapsed, workload, rows, stop_code, args)
+        report = summarise(results, elapsed, workload, rows, stop_code, args, cpu)
     if args.json:
         print(json.dumps(report))
     else:
