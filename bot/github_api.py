@@ -9,11 +9,10 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pendulum
 from github import Auth, Github, GithubRetry, RateLimitExceededExceedsMaxWait
 from urllib3.response import BaseHTTPResponse
 
@@ -125,11 +124,7 @@ def client(config: Config, calls: Calls | None = None, *, lazy: bool = False) ->
 
 
 def commit_time(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:  # PyGithub parses GitHub's "Z" times as naive UTC
-        moment = moment.replace(tzinfo=UTC)
-    return utc_text(pendulum.instance(moment))
+    return None if moment is None else utc_text(moment)
 
 
 def fetch_shipped_commits(deps: Deps, deploy_id: int, calls: Calls | None = None) -> int:

@@ -16,7 +16,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -25,6 +25,7 @@ import sqlite_utils
 from bot import github_api, github_events, messages
 from bot.deps import Deps
 from bot.github_events import DeploymentStatus, IssueEvent, Outcome, RunDeploy
+from bot.times import utc_text
 from bot.web import StartResponse
 from storage import github
 from storage.shipping import Commit
@@ -49,13 +50,6 @@ def signature_matches(secret: str, body: bytes, header: str) -> bool:
     # Compared as bytes: compare_digest refuses non-ASCII str, and a forged header may hold
     # anything (WSGI hands headers over as latin-1 text).
     return hmac.compare_digest(signature(secret, body).encode(), header.encode("latin-1"))
-
-
-def _utc_text(moment: datetime) -> str:
-    """bot.times.utc_text for a standard datetime: the same text, without the round trip
-    through pendulum, which cost more than the rest of the mapping (a push carries one time
-    per commit; measured with benchmarks/webhook_load.py)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class BadPayload(Exception):
@@ -119,7 +113,7 @@ class Fields:
             moment = None
         if moment is None or moment.tzinfo is None:
             raise BadPayload(self._path(path), "an ISO-8601 time with an offset")
-        return _utc_text(moment)
+        return utc_text(moment)
 
     def optional_time(self, path: str) -> str | None:
         return None if self.get(path) is None else self.time(path)
@@ -373,7 +367,7 @@ class GitHubWebhook:
         handler: Handler,
         payload: Fields,
     ) -> list[bytes]:
-        now = _utc_text(self.deps.clock.now())
+        now = utc_text(self.deps.clock.now())
         try:
             with self.deps.store.write() as db:
                 if not github.claim_delivery(db, delivery, event, now):

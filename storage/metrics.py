@@ -21,9 +21,9 @@ from itertools import accumulate
 import sqlite_utils
 
 from bot.metrics import Deployments, Facts, Ordered, order_positions
+from bot.times import UTC_FORMAT
 from storage.schema import hour_rows
 
-UTC_TEXT = "%Y-%m-%dT%H:%M:%SZ"
 EPOCH = datetime(1970, 1, 1)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -63,14 +63,14 @@ class _Split:
 
 
 def _split(start: str, end: str, unit: timedelta, key_length: int) -> _Split:
-    begin, finish = datetime.strptime(start, UTC_TEXT), datetime.strptime(end, UTC_TEXT)
+    begin, finish = datetime.strptime(start, UTC_FORMAT), datetime.strptime(end, UTC_FORMAT)
     whole_to = finish - (finish - EPOCH) % unit
     whole_from = begin - (begin - EPOCH) % unit
     if whole_from < begin:
         whole_from += unit
     if whole_from >= whole_to:
         return _Split("", "", [(start, end)])
-    first, last = whole_from.strftime(UTC_TEXT), whole_to.strftime(UTC_TEXT)
+    first, last = whole_from.strftime(UTC_FORMAT), whole_to.strftime(UTC_FORMAT)
     edges = [(a, b) for a, b in ((start, first), (last, end)) if a < b]
     return _Split(first[:key_length], last[:key_length], edges)
 

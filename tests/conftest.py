@@ -9,6 +9,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,10 +147,21 @@ def clock() -> FixedClock:
     return FixedClock(NOW)
 
 
+@contextmanager
+def running_bot(
+    tmp_path: Path, slack: FakeSlack, clock: FixedClock, **overrides: Any
+) -> Iterator[Bot]:
+    """The real server on an ephemeral loopback port; `overrides` change its Config."""
+    db_path = tmp_path / "shipshape.db"
+    server = Server(make_config(db_path, slack, **overrides), clock, "127.0.0.1", 0)
+    server.serve_in_thread()
+    try:
+        yield Bot(server, slack, clock, db_path)
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 def bot(tmp_path: Path, slack: FakeSlack, clock: FixedClock) -> Iterator[Bot]:
-    db_path = tmp_path / "shipshape.db"
-    server = Server(make_config(db_path, slack), clock, "127.0.0.1", 0)
-    server.serve_in_thread()
-    yield Bot(server, slack, clock, db_path)
-    server.stop()
+    with running_bot(tmp_path, slack, clock) as started:
+        yield started

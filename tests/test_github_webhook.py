@@ -11,7 +11,6 @@ import hmac
 import itertools
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,10 +21,9 @@ import pytest
 from bot import report
 from bot.clock import FixedClock
 from bot.github_webhook import signature
-from bot.serve import Server
 from bot.windows import between
 from storage import github
-from tests.conftest import Bot, Reply, make_config
+from tests.conftest import Bot, Reply, running_bot
 from tests.fake_github import FakeGitHub
 from tests.fake_slack import FakeSlack
 
@@ -160,21 +158,10 @@ def save_settings(bot: Bot, settings: github.RepoSettings) -> None:
         github.save_settings(db, settings, "2026-11-01T00:00:00Z")
 
 
-@contextmanager
-def start(tmp_path: Path, slack: FakeSlack, clock: FixedClock, **overrides: Any) -> Iterator[Bot]:
-    db_path = tmp_path / "shipshape.db"
-    server = Server(make_config(db_path, slack, **overrides), clock, "127.0.0.1", 0)
-    server.serve_in_thread()
-    try:
-        yield Bot(server, slack, clock, db_path)
-    finally:
-        server.stop()
-
-
 @pytest.fixture
 def hub(tmp_path: Path, slack: FakeSlack, clock: FixedClock) -> Iterator[Bot]:
     """The real server with GITHUB_WEBHOOK_SECRET set (the `bot` fixture has none)."""
-    with start(tmp_path, slack, clock, github_webhook_secret=GITHUB_SECRET) as started:
+    with running_bot(tmp_path, slack, clock, github_webhook_secret=GITHUB_SECRET) as started:
         yield started
 
 
@@ -713,47 +700,47 @@ def test_a_workflow_run_counts_only_for_the_named_workflow(hub: Bot) -> None:
 # ---- commits fetched from the API after the answer -----------------------------------------
 
 
+@pytest.fixture
+def api() -> Iterator[FakeGitHub]:
+    fake = FakeGitHub(REPO).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def hub_with_api(
+    tmp_path: Path, slack: FakeSlack, clock: FixedClock, api: FakeGitHub
+) -> Iterator[Bot]:
+    """The real server with a GitHub token, and the GitHub API it calls on loopback."""
+    with running_bot(
+        tmp_path,
+        slack,
+        clock,
+        github_webhook_secret=GITHUB_SECRET,
+        github_token="ghp_test",
+        github_api_url=api.url,
+    ) as started:
+        yield started
+
+
 def test_the_commit_of_an_unknown_sha_is_fetched_after_the_answer(
-    tmp_path: Path, slack: FakeSlack, clock: FixedClock
+    hub_with_api: Bot, api: FakeGitHub
 ) -> None:
-    api = FakeGitHub(REPO).start()
     commit = api.commit("first", "2026-11-20T09:00:00Z")
-    try:
-        with start(
-            tmp_path,
-            slack,
-            clock,
-            github_webhook_secret=GITHUB_SECRET,
-            github_token="ghp_test",
-            github_api_url=api.url,
-        ) as hub:
-            status = deployment_status(1, 1, "success", "2026-11-20T10:00:00Z", commit)
-            ok(deliver(hub, "deployment_status", status))
-            assert hub.server.wait_idle()
-            assert [r.path for r in api.requested()] == [f"/repos/{REPO}/commits/{commit}"]
-            assert changes(hub) == [(commit, "2026-11-20T09:00:00Z", 1)]
-    finally:
-        api.stop()
+    status = deployment_status(1, 1, "success", "2026-11-20T10:00:00Z", commit)
+    ok(deliver(hub_with_api, "deployment_status", status))
+    assert hub_with_api.server.wait_idle()
+    assert [r.path for r in api.requested()] == [f"/repos/{REPO}/commits/{commit}"]
+    assert changes(hub_with_api) == [(commit, "2026-11-20T09:00:00Z", 1)]
 
 
 def test_a_failed_fetch_is_logged_and_the_deploy_stays(
-    tmp_path: Path, slack: FakeSlack, clock: FixedClock, caplog: pytest.LogCaptureFixture
+    hub_with_api: Bot, caplog: pytest.LogCaptureFixture
 ) -> None:
-    api = FakeGitHub(REPO).start()  # knows no commit: 404
-    try:
-        with start(
-            tmp_path,
-            slack,
-            clock,
-            github_webhook_secret=GITHUB_SECRET,
-            github_token="ghp_test",
-            github_api_url=api.url,
-        ) as hub:
-            status = deployment_status(1, 1, "success", "2026-11-20T10:00:00Z", sha(1))
-            ok(deliver(hub, "deployment_status", status))
-            assert hub.server.wait_idle()
-            assert len(hub.rows("deploys")) == 1
-            assert hub.rows("changes") == []
-            assert "fetching its commits from GitHub failed" in caplog.text
-    finally:
-        api.stop()
+    # The fake knows no commit, so it answers 404.
+    status = deployment_status(1, 1, "success", "2026-11-20T10:00:00Z", sha(1))
+    ok(deliver(hub_with_api, "deployment_status", status))
+    assert hub_with_api.server.wait_idle()
+    assert len(hub_with_api.rows("deploys")) == 1
+    assert hub_with_api.rows("changes") == []
+    assert "fetching its commits from GitHub failed" in caplog.text
