@@ -62,6 +62,12 @@ class _Split:
     edges: list[tuple[str, str]]
 
 
+def _union(sources: Sequence[tuple[str, Sequence]]) -> tuple[str, list]:
+    """SELECTs with their parameters as one UNION ALL and one parameter list."""
+    sql = " UNION ALL ".join(source for source, _ in sources)
+    return sql, [p for _, params in sources for p in params]
+
+
 def _split(start: str, end: str, unit: timedelta, key_length: int) -> _Split:
     begin, finish = datetime.strptime(start, UTC_FORMAT), datetime.strptime(end, UTC_FORMAT)
     whole_to = finish - (finish - EPOCH) % unit
@@ -98,8 +104,7 @@ def _deploy_hours(
     sources += [
         (f"SELECT {columns} FROM ({hour_rows(in_range)})", [*scope_params, a, b]) for a, b in raw
     ]
-    union = " UNION ALL ".join(source for source, _ in sources)
-    return union, [p for _, source_params in sources for p in source_params]
+    return _union(sources)
 
 
 def _deployments(
@@ -155,12 +160,12 @@ def _bucket_counts(
         )
         for a, b in split.edges
     ]
-    union = " UNION ALL ".join(source for source, _ in sources)
+    union, params = _union(sources)
     return list(
         _tuples(
             conn,
             f"SELECT bucket, sum(changes) FROM ({union}) GROUP BY bucket ORDER BY bucket",
-            [p for _, source_params in sources for p in source_params],
+            params,
         )
     )
 
