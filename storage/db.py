@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,21 @@ import sqlite_utils
 from storage.schema import migrations
 
 BUSY_TIMEOUT_MS = 10_000
+
+
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    """Switching a new file to WAL needs a moment of exclusive access, and SQLite answers
+    "database is locked" at once, without its busy handler, while another connection
+    (another process starting, or migrating) holds the file. Retry within the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 class Store:
@@ -52,7 +68,7 @@ class Store:
             )
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA journal_mode = WAL")
+            _enable_wal(conn)
             # NORMAL in WAL mode survives a killed process (only an OS crash can lose
             # the last commits), which is the durability the bot promises.
             conn.execute("PRAGMA synchronous = NORMAL")
