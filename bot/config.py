@@ -44,6 +44,14 @@ class Config:
     production_environments: tuple[str, ...] = ("production", "prod")
     admins: frozenset[str] = field(default_factory=frozenset)
     github_sync_minutes: int = 15
+    # The speed-versus-stability check (SPEC.md "Weekly summary"): a rise counts when
+    # its one-sided test gives p below check_p_value; the flag needs enough data.
+    check_rate_ratio: float = 1.2
+    check_p_value: float = 0.05
+    check_min_deployments: int = 10
+    check_min_failed: int = 3
+    # Fewer respondents than this and a pulse round's results stay hidden (never below 3).
+    pulse_min_respondents: int = 5
 
     @property
     def socket_mode(self) -> bool:
@@ -67,6 +75,38 @@ def _csv(value: str) -> list[str]:
 def _is_url(value: str) -> bool:
     parsed = urlparse(value)
     return parsed.scheme in ("http", "https") and bool(parsed.netloc)
+
+
+# Numeric settings: (int or float, lowest, highest, default). The pulse threshold never
+# goes below 3, so no setting can make a round's answers small enough to point at a person.
+_NUMBERS: dict[str, tuple[type, float, float, float]] = {
+    "SHIPSHAPE_CHECK_RATE_RATIO": (float, 1.0, 10.0, 1.2),
+    "SHIPSHAPE_CHECK_P_VALUE": (float, 0.0001, 0.5, 0.05),
+    "SHIPSHAPE_CHECK_MIN_DEPLOYS": (int, 1, 100_000, 10),
+    "SHIPSHAPE_CHECK_MIN_FAILED": (int, 1, 100_000, 3),
+    "SHIPSHAPE_PULSE_MIN_RESPONDENTS": (int, 3, 1000, 5),
+}
+
+
+def _number(
+    value: str | None,
+    name: str,
+    kind: type,
+    low: float,
+    high: float,
+    default: float,
+    problems: list[str],
+) -> float:
+    if value is None:
+        return default
+    try:
+        number = kind(value)
+    except ValueError:
+        number = None
+    if number is None or not low <= number <= high:
+        problems.append(messages.config_bad_number(name, value, kind is int, low, high, default))
+        return default
+    return float(number)
 
 
 def load(env: Mapping[str, str], *, for_slack: bool) -> Config:
@@ -121,6 +161,9 @@ def load(env: Mapping[str, str], *, for_slack: bool) -> Config:
     if not is_number or not 1 <= int(sync_minutes) <= 1440:
         problems.append(messages.config_bad_sync_minutes(sync_minutes))
 
+    numbers = {name: _number(get(name), name, kind, low, high, default, problems)
+               for name, (kind, low, high, default) in _NUMBERS.items()}  # fmt: skip
+
     app_parts = {
         "GITHUB_APP_ID": get("GITHUB_APP_ID"),
         "GITHUB_APP_PRIVATE_KEY": get("GITHUB_APP_PRIVATE_KEY"),
@@ -148,4 +191,9 @@ def load(env: Mapping[str, str], *, for_slack: bool) -> Config:
         production_environments=production,
         admins=frozenset(admins),
         github_sync_minutes=int(sync_minutes),
+        check_rate_ratio=float(numbers["SHIPSHAPE_CHECK_RATE_RATIO"]),
+        check_p_value=float(numbers["SHIPSHAPE_CHECK_P_VALUE"]),
+        check_min_deployments=int(numbers["SHIPSHAPE_CHECK_MIN_DEPLOYS"]),
+        check_min_failed=int(numbers["SHIPSHAPE_CHECK_MIN_FAILED"]),
+        pulse_min_respondents=int(numbers["SHIPSHAPE_PULSE_MIN_RESPONDENTS"]),
     )

@@ -871,6 +871,17 @@ def config_bad_sync_minutes(value: str) -> str:
     )
 
 
+def config_bad_number(
+    name: str, value: str, whole: bool, low: float, high: float, default: float
+) -> str:
+    kind = "a whole number" if whole else "a number"
+    shown = [f"{n:g}" for n in (low, high, default)]
+    return (
+        f"{name} is {value!r}; it must be {kind} from {shown[0]} to {shown[1]}. "
+        f"Unset it for the default, {shown[2]}."
+    )
+
+
 def github_bad_repo(value: str) -> str:
     return (
         f"{value!r} is not a GitHub repository. Write it as OWNER/NAME, "

@@ -412,3 +412,42 @@ def m004_github(db: sqlite_utils.Database) -> None:
         CREATE INDEX deploys_repo_sha ON deploys (repo, sha)
         """,
     )
+
+
+@migrations()
+def m005_weekly_summaries(db: sqlite_utils.Database) -> None:
+    # subscriptions: one weekly summary per channel; `day` is a day name (mon..sun) because
+    # APScheduler 3 numbers weekdays from Monday = 0, unlike crontab. A subscription that
+    # Slack refuses to post to (channel gone, bot removed) is disabled with the reason.
+    # summary_claims: the exactly-once record of each channel's summary of an ISO week
+    # (`week` is the week summarised, "2026-W47"). A process takes the row before posting
+    # and deletes it if the post fails; message_ts is set once the post succeeded. A claim
+    # with no message_ts whose lease has run out belongs to a process that died mid-post.
+    _run(
+        db,
+        """
+        CREATE TABLE subscriptions (
+            channel_id TEXT PRIMARY KEY,
+            day TEXT NOT NULL
+                CHECK (day IN ('mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun')),
+            time TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            service TEXT,
+            enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+            disabled_reason TEXT,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE summary_claims (
+            channel_id TEXT NOT NULL,
+            week TEXT NOT NULL,
+            claimed_at TEXT NOT NULL,
+            lease_until TEXT NOT NULL,
+            holder TEXT NOT NULL,
+            message_ts TEXT,
+            posted_at TEXT,
+            PRIMARY KEY (channel_id, week)
+        )
+        """,
+    )

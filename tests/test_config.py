@@ -171,6 +171,51 @@ def test_bad_urls(name: str, url: str) -> None:
     assert url in problem
 
 
+# ---- numeric settings: the speed-versus-stability check and the pulse threshold -------------
+
+
+def test_numeric_settings_default_to_spec_md() -> None:
+    config = load(HTTP, for_slack=True)
+    assert config.check_rate_ratio == 1.2
+    assert config.check_p_value == 0.05
+    assert (config.check_min_deployments, config.check_min_failed) == (10, 3)
+    assert config.pulse_min_respondents == 5
+
+
+def test_numeric_settings_are_read() -> None:
+    config = load(
+        {
+            **HTTP,
+            "SHIPSHAPE_CHECK_RATE_RATIO": "1.5",
+            "SHIPSHAPE_CHECK_P_VALUE": "0.01",
+            "SHIPSHAPE_CHECK_MIN_DEPLOYS": "20",
+            "SHIPSHAPE_CHECK_MIN_FAILED": "4",
+            "SHIPSHAPE_PULSE_MIN_RESPONDENTS": "3",
+        },
+        for_slack=True,
+    )
+    assert (config.check_rate_ratio, config.check_p_value) == (1.5, 0.01)
+    assert (config.check_min_deployments, config.check_min_failed) == (20, 4)
+    assert config.pulse_min_respondents == 3
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("SHIPSHAPE_PULSE_MIN_RESPONDENTS", "2", "a whole number from 3 to 1000"),
+        ("SHIPSHAPE_PULSE_MIN_RESPONDENTS", "4.5", "a whole number from 3 to 1000"),
+        ("SHIPSHAPE_CHECK_MIN_DEPLOYS", "0", "a whole number from 1 to 100000"),
+        ("SHIPSHAPE_CHECK_RATE_RATIO", "0.9", "a number from 1 to 10"),
+        ("SHIPSHAPE_CHECK_RATE_RATIO", "nan", "a number from 1 to 10"),
+        ("SHIPSHAPE_CHECK_P_VALUE", "5%", "a number from 0.0001 to 0.5"),
+    ],
+)
+def test_bad_numeric_settings(name: str, value: str, expected: str) -> None:
+    problem = only_problem({**HTTP, name: value})
+    assert problem.startswith(f"{name} is {value!r}; it must be {expected}.")
+    assert "Unset it for the default" in problem
+
+
 def test_every_problem_is_reported_at_once() -> None:
     found = problems(
         {
