@@ -1004,3 +1004,19 @@ def github_repo_bad_deploy_on(value: str) -> str:
 
 def github_repo_bad_sync(value: str) -> str:
     return github_repo_bad_setting(f"sync={value!r} must be on or off.")
+
+
+# ---- Weekly summary content ----------------------------------------------------------------
+# The summary's text, blocks and terminal form, and the speed-versus-stability check.
+
+
+# ---- Weekly summary subscriptions and posting ----------------------------------------------
+# /dora subscribe|unsubscribe|subscriptions, the schedule, and `shipshape summary --post`.
+
+
+# ---- Pulse surveys: rounds ------------------------------------------------------------------
+# /pulse start|now|stop|help, the audience, sending, reminders and closing.
+
+
+# ---- Pulse surveys: answers and results -----------------------------------------------------
+# The DM survey, its buttons and modal, and /pulse results.

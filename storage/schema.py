@@ -451,3 +451,80 @@ def m005_weekly_summaries(db: sqlite_utils.Database) -> None:
         )
         """,
     )
+
+
+@migrations()
+def m006_pulse_surveys(db: sqlite_utils.Database) -> None:
+    # Anonymity by construction: pulse_answers never holds a user id, a Slack ts or a time.
+    # While a round is open, pulse_responders maps a keyed hash of (round, user) to that
+    # person's one answer, so a second answer replaces the first instead of counting twice.
+    # Closing a round deletes its hash_key, its responders and its invites, so after close
+    # nothing in the file links an answer to a person, not even by trying every user id.
+    # pulse_invites: who was sent this round's DM (never twice, across restarts), and where.
+    # slack_dm_channels: conversations.open answers, cached per person.
+    # pulse_opt_outs: people who chose "Stop asking me".
+    _run(
+        db,
+        """
+        CREATE TABLE pulse_surveys (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            channel_id TEXT NOT NULL,
+            audience_kind TEXT NOT NULL CHECK (audience_kind IN ('channel', 'usergroup')),
+            audience_id TEXT NOT NULL,
+            cadence TEXT NOT NULL CHECK (cadence IN ('weekly', 'biweekly')),
+            day TEXT NOT NULL
+                CHECK (day IN ('mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun')),
+            time TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+            started_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            stopped_at TEXT
+        );
+        CREATE UNIQUE INDEX pulse_surveys_active ON pulse_surveys (channel_id) WHERE active = 1;
+        CREATE TABLE pulse_rounds (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            survey_id INTEGER NOT NULL REFERENCES pulse_surveys(id),
+            opened_at TEXT NOT NULL,
+            closes_at TEXT NOT NULL,
+            closed_at TEXT,
+            hash_key BLOB,
+            invited INTEGER NOT NULL DEFAULT 0,
+            reminded_at TEXT,
+            CHECK ((closed_at IS NULL) = (hash_key IS NOT NULL))
+        );
+        CREATE INDEX pulse_rounds_survey ON pulse_rounds (survey_id, id);
+        CREATE TABLE pulse_invites (
+            round_id INTEGER NOT NULL REFERENCES pulse_rounds(id),
+            user_id TEXT NOT NULL,
+            dm_channel TEXT,
+            message_ts TEXT,
+            sent_at TEXT,
+            reminded_at TEXT,
+            PRIMARY KEY (round_id, user_id)
+        );
+        CREATE TABLE pulse_answers (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            round_id INTEGER NOT NULL REFERENCES pulse_rounds(id),
+            ease INTEGER CHECK (ease BETWEEN 1 AND 5),
+            sinks TEXT NOT NULL DEFAULT '[]',
+            comment TEXT
+        );
+        CREATE INDEX pulse_answers_round ON pulse_answers (round_id);
+        CREATE TABLE pulse_responders (
+            round_id INTEGER NOT NULL REFERENCES pulse_rounds(id),
+            responder BLOB NOT NULL,
+            answer_id INTEGER REFERENCES pulse_answers(id) ON DELETE SET NULL,
+            skipped INTEGER NOT NULL DEFAULT 0 CHECK (skipped IN (0, 1)),
+            PRIMARY KEY (round_id, responder)
+        );
+        CREATE TABLE pulse_opt_outs (
+            user_id TEXT PRIMARY KEY,
+            opted_out_at TEXT NOT NULL
+        );
+        CREATE TABLE slack_dm_channels (
+            user_id TEXT PRIMARY KEY,
+            channel_id TEXT NOT NULL
+        )
+        """,
+    )
