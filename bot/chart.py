@@ -16,10 +16,9 @@ import pendulum
 import sqlite_utils
 
 from bot import messages
-from bot.metrics import change_failure_rate
 from bot.times import utc_text
 from bot.windows import iso_week
-from storage.metrics import facts
+from storage.metrics import deployments as weekly_deployments
 
 if TYPE_CHECKING:
     from os import PathLike
@@ -34,41 +33,49 @@ LINE_COLOUR = "#E45756"
 class Trend:
     weeks: list[str]  # "2026-W47"
     deployments: list[int]
-    failure_rates: list[float | None]  # None: no deployments that week
+    failed: list[int]  # deployments that failed in production
+
+    @property
+    def failure_rates(self) -> list[float | None]:
+        """None for a week without deployments: it has no failure rate, not a rate of 0."""
+        return [f / d if d else None for d, f in zip(self.deployments, self.failed, strict=True)]
 
 
-def last_weeks(now: pendulum.DateTime, tz: str, count: int = 12) -> list[tuple[int, int]]:
-    """The `count` complete ISO weeks before the one `now` is in, oldest first."""
-    today = now.in_timezone(tz).date()
-    this_monday = today.subtract(days=today.weekday())
+def weeks_ending(year: int, week: int, count: int = 12) -> list[tuple[int, int]]:
+    """The `count` ISO weeks that end with `year`-W`week`, oldest first."""
+    monday = pendulum.Date.fromisocalendar(year, week, 1)
     weeks = []
-    for back in range(count, 0, -1):
-        year, week, _ = this_monday.subtract(weeks=back).isocalendar()
-        weeks.append((year, week))
+    for back in range(count - 1, -1, -1):
+        found_year, found_week, _ = monday.subtract(weeks=back).isocalendar()
+        weeks.append((found_year, found_week))
     return weeks
 
 
 def weekly_trend(
     db: sqlite_utils.Database,
-    now: pendulum.DateTime,
+    year: int,
+    week: int,
     tz: str,
     environments: tuple[str, ...],
     service: str | None = None,
     count: int = 12,
 ) -> Trend:
-    """Deployments and change failure rate of each of the last `count` complete ISO weeks in
-    the team time zone, counted exactly as the metrics count them."""
-    labels, deployments, rates = [], [], []
-    for year, week in last_weeks(now, tz, count):
-        window = iso_week(year, week, tz)
-        found = facts(
-            db, utc_text(window.start), utc_text(window.end), window.days, environments, service
+    """Deployments and failed deployments of each of the `count` ISO weeks in the team time
+    zone that end with `year`-W`week`, counted exactly as the metrics count them."""
+    labels, deployments, failed = [], [], []
+    for found_year, found_week in weeks_ending(year, week, count):
+        window = iso_week(found_year, found_week, tz)
+        counted = weekly_deployments(
+            db, utc_text(window.start), utc_text(window.end), environments, service
         )
-        failure = change_failure_rate(found)
-        labels.append(f"{year}-W{week:02d}")
-        deployments.append(found.deployments.count)
-        rates.append(failure["rate"] if failure else None)
-    return Trend(labels, deployments, rates)
+        labels.append(week_label(found_year, found_week))
+        deployments.append(counted.count)
+        failed.append(counted.failed)
+    return Trend(labels, deployments, failed)
+
+
+def week_label(year: int, week: int) -> str:
+    return f"{year}-W{week:02d}"
 
 
 def trend_figure(

@@ -29,6 +29,7 @@ from commands import fields
 from commands.args import FieldError
 from storage import export as export_rows
 from storage import github as github_store
+from storage import subscriptions
 from storage.db import Store
 
 if TYPE_CHECKING:
@@ -256,13 +257,88 @@ def report(
 
 
 @main.command()
+@click.option(
+    "--channel",
+    metavar="CHANNEL",
+    help="A channel id (C0123ABCD): summarise the service it is subscribed to.",
+)
+@click.option(
+    "--week",
+    metavar="YYYY-Www",
+    help="The ISO week to summarise, like 2026-W47. [default: the last complete week]",
+)
+@click.option("--post", is_flag=True,
+              help="Post it in --channel instead (needs SLACK_BOT_TOKEN), at most once per "
+                   "channel and week, like the schedule.")  # fmt: skip
+def summary(channel: str | None, week: str | None, post: bool) -> None:
+    """Print the weekly summary of an ISO week (team time zone): the five metrics with
+    the change from the week before, the speed-versus-stability check, the 12-week trend
+    and the open incidents.
+
+    Reads SHIPSHAPE_DB and SHIPSHAPE_TIMEZONE; only --post needs SLACK_BOT_TOKEN (and
+    reads SLACK_API_URL).
+
+    \b
+    Examples:
+      shipshape summary
+      shipshape summary --week 2026-W47 --channel C0123ABCD
+      SLACK_BOT_TOKEN=xoxb-... shipshape summary --channel C0123ABCD --post
+    """
+    from bot import summary as weekly  # the check's SciPy loads only when needed
+
+    config = _config(for_slack=False)
+    if post and not channel:
+        raise click.UsageError(messages.SUMMARY_POST_NEEDS_CHANNEL)
+    if post and not config.slack_bot_token:
+        _fail([messages.CONFIG_MISSING_BOT_TOKEN])
+    clock = _clock()
+    try:
+        year, number = weekly.complete_week(week, clock.now(), config.timezone)
+    except weekly.BadWeek as error:
+        raise click.ClickException(str(error)) from None
+    with _existing_store(config) as store:
+        deps = Deps(config=config, store=store, clock=clock)
+        if post and channel:
+            _post_summary(deps, channel, (year, number))
+            return
+        subscribed = subscriptions.get(store.db, channel) if channel else None
+        service = subscribed.service if subscribed else None
+        click.echo(weekly.terminal_text(weekly.build(deps, year, number, service, channel)))
+
+
+def _post_summary(deps: Deps, channel: str, week: tuple[int, int]) -> None:
+    """Post through the schedule's exactly-once claim; what Slack refused is one line and
+    exit status 1."""
+    from bot.slack_app import web_client
+    from bot.summary_post import AlreadyPosted, Disabled, Failed, Posted, post_week
+
+    client = web_client(deps.config.slack_bot_token or "", deps.config.slack_api_url)
+    result = post_week(deps, client, channel, week)
+    if isinstance(result, Posted):
+        click.echo(messages.summary_posted(result.week, channel, result.ts, result.chart))
+    elif isinstance(result, AlreadyPosted):
+        posted_at = show(result.posted_at, deps.tz)
+        click.echo(messages.summary_already_posted(result.week, channel, posted_at, result.ts))
+    elif isinstance(result, Failed):
+        raise click.ClickException(messages.summary_post_failed(result.week, channel, result.error))
+    elif isinstance(result, Disabled):
+        raise click.ClickException(
+            messages.summary_post_disabled(result.week, channel, result.reason)
+        )
+    else:
+        claimed_at = show(result.claimed_at, deps.tz)
+        raise click.ClickException(messages.summary_being_posted(result.week, channel, claimed_at))
+
+
+@main.command()
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
               default=Path("shipshape-demo"), show_default=True,
               help="Folder for demo.db and trend.png (recreated on each run).")  # fmt: skip
 def demo(directory: Path) -> None:
     """Show Shipshape without Slack: fill a separate demo database with 12 weeks of made-up
     history for five services, print the /dora reports for the organisation and for one
-    service, and draw the weekly trend chart as a PNG.
+    service and the weekly summary of the last complete week, and draw its trend chart as
+    a PNG.
 
     Never touches SHIPSHAPE_DB. Uses SHIPSHAPE_TIMEZONE for weeks and display.
 

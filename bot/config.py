@@ -52,6 +52,9 @@ class Config:
     check_min_failed: int = 3
     # Fewer respondents than this and a pulse round's results stay hidden (never below 3).
     pulse_min_respondents: int = 5
+    # Seconds between two pulse DMs: Slack allows about one message a second per channel
+    # and app. Not read from the environment; tests set it to 0.
+    pulse_send_interval: float = 1.0
 
     @property
     def socket_mode(self) -> bool:

@@ -1,5 +1,5 @@
 """`shipshape demo`: a separate database with 12 weeks of made-up but realistic delivery
-history, its /dora reports in the terminal, and the trend chart as a PNG.
+history, its /dora reports and weekly summary in the terminal, and the trend chart as a PNG.
 
 Everything is deterministic (a fixed seed and a fixed "now"), so two runs print the same
 report and tests can rely on it. The demo database is never the user's SHIPSHAPE_DB: it
@@ -18,9 +18,10 @@ from typing import Any
 
 import pendulum
 
-from bot import messages
-from bot.chart import trend_png, weekly_trend
-from bot.metric_rows import percent
+from bot import messages, summary
+from bot.clock import FixedClock
+from bot.config import Config
+from bot.deps import Deps
 from bot.report import build
 from bot.terminal import render
 from bot.times import show, utc_text
@@ -337,17 +338,14 @@ def run(directory: Path, tz: str) -> Iterator[str]:
                 tz=tz,
             )
             yield messages.demo_heading(command) + "\n" + render(report, tz)
-        trend = weekly_trend(store.db, NOW, tz, ENVIRONMENTS, count=WEEKS)
+        config = Config(db_path=str(path), timezone=tz, production_environments=ENVIRONMENTS)
+        deps = Deps(config=config, store=store, clock=FixedClock(NOW))
+        weekly = summary.build(deps, *summary.last_complete_week(NOW, tz))
     finally:
         store.close()
-    lines = [messages.demo_trend_heading(WEEKS)]
-    for week, count, rate in zip(trend.weeks, trend.deployments, trend.failure_rates, strict=True):
-        lines.append(
-            messages.demo_trend_line(week, count, percent(rate) if rate is not None else "-")
-        )
-    yield "\n".join(lines)
+    yield summary.terminal_text(weekly)
     try:
-        trend_png(trend.weeks, trend.deployments, trend.failure_rates, chart)
+        chart.write_bytes(summary.chart_png(weekly))
     except OSError as error:
         raise DemoError(messages.demo_cannot_write(str(directory), str(error))) from error
     yield messages.demo_files(str(path), str(chart))

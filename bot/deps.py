@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from apscheduler.schedulers.base import BaseScheduler
+
 from bot.clock import Clock
 from bot.config import Config
 from storage.db import Store
@@ -14,6 +16,9 @@ class Deps:
     config: Config
     store: Store
     clock: Clock
+    # The serve process's scheduler, so commands can add and remove their jobs (and jobs
+    # can tell a shutdown); None in the CLI, which runs no jobs.
+    scheduler: BaseScheduler | None = None
 
     @property
     def tz(self) -> str:

@@ -490,11 +490,6 @@ DORA_NO_INDIVIDUALS = (
     "invite gaming and blame rather than better delivery. Nothing was looked up or stored. "
     "Ask about a service or the whole organisation instead, like `/dora api 30d` or `/dora all`."
 )
-DORA_SUBSCRIBE_NOT_YET = (
-    "Weekly summaries are not available in this version of Shipshape yet, so there is nothing "
-    "to subscribe to, unsubscribe from or list. `/dora` shows the metrics now; `/dora help` "
-    "explains them."
-)
 DORA_RANGE_NEEDS_BOTH = "`from=` and `to=` go together: give both dates."
 DORA_WINDOW_AND_RANGE = "Give either a window like `7d` or `from=` and `to=`, not both."
 DORA_CHANGE_NEW = "new (none in the window before)"
@@ -515,6 +510,7 @@ Windows: {DORA_WINDOWS}.
 • *{METRIC_RECOVERY}*: start to resolution of incidents caused by a deployment and resolved in the window, median and p90; beside it, time to restore over every incident. Elite under an hour, high under a day, medium under a week.
 • *{METRIC_REWORK}*: the share of deployments that were hotfixes (`--hotfix`) or rollbacks. DORA gives it no band.
 Each metric shows its change against the previous window of the same length (rates in percentage points). Bands follow the {source}.
+{DORA_SUBSCRIBE_HELP}
 Shipshape reports teams, services and environments, never individuals."""
 
 
@@ -576,13 +572,6 @@ LINK_HINT = 'A deploy id, or "none" if no change caused it.'
 CAUSE_HINT = (
     'A deploy id, or "none" if no change caused it. Empty links the latest production deploy.'
 )
-
-
-def not_yet(command: str) -> str:
-    return (
-        f"`{command}` is not available in this version of Shipshape yet. "
-        "`/deploy help` and `/incident help` show what you can record today."
-    )
 
 
 # ---- App Home ------------------------------------------------------------------------------
@@ -771,10 +760,6 @@ def demo_intro(services: Sequence[str], weeks: int, as_of: str) -> str:
 
 def demo_heading(command: str) -> str:
     return f"== {command} =="
-
-
-def demo_trend_heading(weeks: int) -> str:
-    return f"== Deployments and change failure rate per week, last {weeks} weeks (the chart) =="
 
 
 def demo_trend_line(week: str, deployments: int, rate: str) -> str:
@@ -1009,14 +994,577 @@ def github_repo_bad_sync(value: str) -> str:
 # ---- Weekly summary content ----------------------------------------------------------------
 # The summary's text, blocks and terminal form, and the speed-versus-stability check.
 
+SUMMARY_WEEK_EXAMPLE = "--week 2026-W47"
+
+
+def summary_bad_week(text: str) -> str:
+    return (
+        f"{text!r} is not a week: write an ISO week as YYYY-Www, like 2026-W47 "
+        "(the week of Monday 16 November 2026)."
+    )
+
+
+def summary_no_such_week(text: str, year: int, weeks: int) -> str:
+    return f"{text!r} does not exist: {year} has ISO weeks 1 to {weeks}, like {year}-W{weeks:02d}."
+
+
+def summary_week_years(text: str, first: int, last: int) -> str:
+    return f"{text!r} is out of range: give a week from {first} to {last}, like 2026-W47."
+
+
+def summary_week_not_over(week: str, last_complete: str) -> str:
+    return (
+        f"{week} is not over yet, and a summary covers a whole week. The last complete week "
+        f"is {last_complete}: --week {last_complete}."
+    )
+
+
+def summary_title(week: str, service: str | None) -> str:
+    return f"Weekly summary {week}: {service or 'all services'}"
+
+
+def summary_week_span(start: str, end: str) -> str:
+    return f"Monday {start} up to Monday {end}, compared with the week before"
+
+
+def p_value(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.2g}"
+
+
+def _per_week(per_week: float) -> str:
+    return f"{per_week:.1f}"
+
+
+def _recent_baseline(k_r: int, k_b: int) -> str:
+    return f"{k_r} in the last 4 weeks against {k_b} in the 8 before"
+
+
+def check_deploys_rose(before: float, now: float, k_r: int, k_b: int, p: float) -> str:
+    return (
+        f"Deploys per week rose from {_per_week(before)} to {_per_week(now)} "
+        f"({_recent_baseline(k_r, k_b)}, {p_value(p)})"
+    )
+
+
+def check_failures(
+    rose: bool, before: str, now: str, f_b: int, k_b: int, f_r: int, k_r: int, p: float
+) -> str:
+    counts = f"{f_b}/{k_b} → {f_r}/{k_r}, {p_value(p)}"
+    if rose:
+        return f"the change failure rate rose from {before} to {now} ({counts})"
+    return f"the change failure rate did not rise significantly ({before} to {now}, {counts})"
+
+
+CHECK_NO_BASELINE = (
+    "there were no deployments in the 8 weeks before to compare the failure rate with"
+)
+CHECK_FLAG_HEADLINE = "Speed is outrunning stability."
+CHECK_GOOD_NEWS_HEADLINE = (
+    "Good news: you deploy more often, and the change failure rate has not risen with it."
+)
+CHECK_FAILURES_HEADLINE = "The change failure rate is rising."
+CHECK_NO_CHANGE_HEADLINE = "Speed versus stability: no significant change."
+CHECK_THIN_HEADLINE = "Speed versus stability: too little data to tell."
+CHECK_BOTH_THIN_HEADLINE = (
+    "Deploys and the change failure rate both look higher, but there is too little data to be sure."
+)
+
+
+def check_flag(deploys: str, failures: str) -> str:
+    return f"{deploys} while {failures}."
+
+
+def check_good_news(deploys: str, failures: str) -> str:
+    return f"{deploys}, and {failures}."
+
+
+def check_failures_rising(failures: str, before: float, now: float, k_r: int, k_b: int) -> str:
+    return (
+        f"{failures[0].upper()}{failures[1:]}, while deploys per week did not rise significantly "
+        f"({_per_week(before)} to {_per_week(now)}; {_recent_baseline(k_r, k_b)})."
+    )
+
+
+def check_no_change(
+    before: float, now: float, k_r: int, k_b: int, p: float | None, failures: str | None
+) -> str:
+    tested = f", {p_value(p)}" if p is not None else ""
+    return (
+        f"Deploys per week went from {_per_week(before)} to {_per_week(now)} "
+        f"({_recent_baseline(k_r, k_b)}{tested}); {failures or CHECK_NO_BASELINE}."
+    )
+
+
+def check_shortfall(failed: bool, need: int, have: int) -> str:
+    what = "failed deployments" if failed else "deployments"
+    return f"need at least {need} {what} in the last 4 weeks, have {have}"
+
+
+def check_thin(shortfalls: Sequence[str]) -> str:
+    return "; ".join(shortfalls).capitalize() + "."
+
+
+def check_look_first(services: Sequence[tuple[str, str, str]]) -> str:
+    named = ", ".join(f"{name} ({before} → {now})" for name, before, now in services)
+    return f"Look first at: {named}."
+
+
+SUMMARY_INCIDENTS = "Open incidents"
+SUMMARY_NO_INCIDENTS = "No open incidents."
+
+
+def summary_incident(
+    incident_id: int, service: str, title: str, severity: int | None, since: str
+) -> str:
+    sev = f" (sev {severity})" if severity is not None else ""
+    return f"#{incident_id} {service}: {title}{sev}, open since {since}"
+
+
+def summary_more_incidents(more: int) -> str:
+    return f"and {more} more (`/incident list open`)"
+
+
+SUMMARY_PULSE = "Pulse survey"
+SUMMARY_CHECK = "Speed versus stability"
+
+
+def summary_chart(first: str, last: str) -> str:
+    return (
+        f"The chart shows deployments per week (bars) and the change failure rate (line), "
+        f"{first} to {last}."
+    )
+
+
+def summary_trend_heading(first: str, last: str) -> str:
+    return f"== Deployments and change failure rate per week, {first} to {last} (the chart) =="
+
+
+def summary_heading(title: str) -> str:
+    return f"== {title} =="
+
 
 # ---- Weekly summary subscriptions and posting ----------------------------------------------
 # /dora subscribe|unsubscribe|subscriptions, the schedule, and `shipshape summary --post`.
+
+DORA_SUBSCRIBE_GRAMMAR = "/dora subscribe [DAY] [HH:MM] [TZ] [service=SERVICE]"
+DORA_SUBSCRIBE_EXAMPLE = "/dora subscribe monday 09:00 Europe/Berlin service=api"
+DORA_SUBSCRIBE_HELP = f"""*Weekly summary in this channel* (subscribing and unsubscribing: admins only)
+• `{DORA_SUBSCRIBE_GRAMMAR}`: every week at this day and time (default Monday 09:00 in the team time zone), for all services or one
+• `/dora unsubscribe`: stop it · `/dora subscriptions`: every subscribed channel"""
+WEEKDAYS = {
+    "mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday",
+    "fri": "Friday", "sat": "Saturday", "sun": "Sunday",
+}  # fmt: skip
+SUBSCRIBE_ADMINS_ONLY = (
+    "Only Shipshape admins can subscribe a channel to the weekly summary or stop it: the "
+    "people listed in SHIPSHAPE_ADMINS, and workspace admins and owners. Ask one of them; "
+    "`/dora subscriptions` shows what is set up."
+)
+NOT_SUBSCRIBED = (
+    "This channel has no weekly summary, so there is nothing to stop. "
+    "`/dora subscriptions` lists the channels that have one."
+)
+NO_SUBSCRIPTIONS = (
+    f"No channel gets the weekly summary yet. An admin can start one in a channel with "
+    f"`{DORA_SUBSCRIBE_EXAMPLE}`."
+)
+SUBSCRIPTIONS_HEADER = "*Weekly summaries in this workspace*"
+SUBSCRIBE_INVITE_ME = (
+    "I am not a member of this channel, so the weekly summary cannot be posted here yet: "
+    "invite me with `/invite @shipshape`."
+)
+SUMMARY_POST_NEEDS_CHANNEL = (
+    "--post needs --channel: the channel id to post in, like --channel C012AB3CD "
+    "(the channel's details > About > Channel ID)."
+)
+
+
+def subscribe_bad_word(word: str) -> str:
+    return (
+        f"I can't read `{word}` as a day (monday to sunday), a time (HH:MM, 24-hour) or a "
+        "time zone (an IANA name like Europe/Berlin)."
+    )
+
+
+def subscribe_bad_time(word: str) -> str:
+    return f"`{word}` is not a time of day: use 24-hour HH:MM from 00:00 to 23:59, like 09:00."
+
+
+def subscribe_twice(what: str, first: str, second: str) -> str:
+    return f"Two {what}s, `{first}` and `{second}`: give one."
+
+
+def subscription_schedule(day: str, time: str, tz: str, service: str | None) -> str:
+    which = f"{service} only" if service else "all services"
+    return f"every {WEEKDAYS[day]} at {time} ({tz}), {which}"
+
+
+NEXT_RUN_FORMAT = "ddd D MMM HH:mm"  # pendulum's tokens: "Mon 30 Nov 09:00"
+
+
+def subscription_next(when: str) -> str:
+    """`when` in the subscription's time zone, formatted with NEXT_RUN_FORMAT."""
+    return f"next on {when}"
+
+
+def subscribed(schedule: str, upcoming: str, user_id: str) -> str:
+    return (
+        f"Weekly summary {schedule}, in this channel; {upcoming}. "
+        f"Set up by <@{user_id}>; `/dora unsubscribe` stops it."
+    )
+
+
+def subscription_changed(schedule: str, was: str, upcoming: str, user_id: str) -> str:
+    return (
+        f"Weekly summary in this channel changed to {schedule} (was {was}); {upcoming}. "
+        f"Changed by <@{user_id}>."
+    )
+
+
+def subscription_unchanged(schedule: str, upcoming: str) -> str:
+    return f"This channel already gets the weekly summary {schedule}; {upcoming}. Nothing changed."
+
+
+def unsubscribed(was: str, user_id: str) -> str:
+    return f"Weekly summary stopped in this channel (it was {was}). Stopped by <@{user_id}>."
+
+
+def disabled_reason(code: str) -> str:
+    """Why Slack refused a summary, from its error code."""
+    why = {
+        "channel_not_found": "Slack could not find the channel (deleted, or private without me)",
+        "not_in_channel": "I am not a member of the channel; invite me with `/invite @shipshape`",
+        "is_archived": "the channel is archived",
+    }.get(code, "Slack refused the post")
+    return f"{why} ({code})"
+
+
+def subscription_line(channel_id: str, schedule: str, disabled: str | None) -> str:
+    line = f"• <#{channel_id}>: {schedule}"
+    if disabled is None:
+        return line
+    return f"{line}. *Stopped*: {disabled}. An admin's `/dora subscribe` there starts it again."
+
+
+def summary_chart_title(week: str) -> str:
+    return f"Deployments and change failure rate per week, 12 weeks up to {week}"
+
+
+def summary_posted(week: str, channel_id: str, ts: str, chart: bool) -> str:
+    told = "" if chart else " The chart could not be uploaded; the log says why."
+    return f"posted: the summary of {week} in {channel_id} ({ts}).{told}"
+
+
+def summary_already_posted(week: str, channel_id: str, posted_at: str, ts: str) -> str:
+    return f"already posted for {week} in {channel_id} at {posted_at} ({ts}); nothing was posted."
+
+
+def summary_being_posted(week: str, channel_id: str, claimed_at: str) -> str:
+    return (
+        f"the summary of {week} in {channel_id} is being posted by another process since "
+        f"{claimed_at}; nothing was posted. If that process died, run this again in 10 minutes."
+    )
+
+
+def summary_post_failed(week: str, channel_id: str, error: str) -> str:
+    return (
+        f"not posted: Slack answered {error} for the summary of {week} in {channel_id}. "
+        "Nothing is kept, so running this again tries again."
+    )
+
+
+def summary_post_disabled(week: str, channel_id: str, code: str) -> str:
+    return (
+        f"not posted: {disabled_reason(code)}. The summary of {week} in {channel_id} was not "
+        "posted, and the channel's subscription is stopped until an admin subscribes again."
+    )
 
 
 # ---- Pulse surveys: rounds ------------------------------------------------------------------
 # /pulse start|now|stop|help, the audience, sending, reminders and closing.
 
+PULSE_GRAMMAR = "/pulse start [#CHANNEL|@USERGROUP] [weekly|biweekly] [DAY] [HH:MM]"
+PULSE_START_EXAMPLE = "/pulse start biweekly friday 14:00"
+PULSE_RESULTS_EXAMPLE = "/pulse results 3 rounds"
+PULSE_CADENCES = {"weekly": "every week", "biweekly": "every other week"}
+PULSE_DAY_NAMES = {
+    "mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday",
+    "fri": "Friday", "sat": "Saturday", "sun": "Sunday",
+}  # fmt: skip
+PULSE_ADMINS_ONLY = (
+    "Only Shipshape admins can start, send or stop pulse surveys: the people listed in "
+    "SHIPSHAPE_ADMINS, and workspace admins and owners. Anyone can see the results with "
+    "`/pulse results`."
+)
+PULSE_NO_SURVEY = (
+    "There is no pulse survey in this channel. An admin can start one here with "
+    f"`{PULSE_START_EXAMPLE}`."
+)
+PULSE_NOBODY_TO_ASK = (
+    "Nobody there could be asked: every member is a bot, deactivated, or chose "
+    '"Stop asking me". Nothing was started. Pick a channel or group with people in it.'
+)
+
+
+def pulse_help(min_respondents: int) -> str:
+    return f"""*Pulse surveys: a short anonymous survey by DM about getting changes to production*
+`{PULSE_GRAMMAR}` (admins)
+• `/pulse start`: ask the members of this channel every other week, Friday 14:00
+• `/pulse start @platform-team weekly monday 10:00`: ask a user group every week
+• `/pulse start <#C0123ABCD> biweekly thursday 15:30`: ask another channel's members (give its id if Slack sends only its name); results stay in the channel you started it from
+• `/pulse now` (admins): send a round now (the open round closes first)
+• `/pulse results [N rounds]`: the latest rounds (2 by default) and the change from the one before
+• `/pulse stop` (admins): stop the survey and close its open round
+Each round DMs three questions (how easy it was to get a change into production, where time was lost, an optional comment), with "Skip this round" and "Stop asking me". One reminder after a day; a round closes after 6 days or at the next round.
+*Anonymous by construction*: answers are stored with no name, no user id and no time. While a round is open only a keyed fingerprint lets a person change their answer; its key is deleted when the round closes, so afterwards nothing links an answer to anyone. Results show only for rounds with at least {min_respondents} respondents."""
+
+
+def pulse_unknown_subcommand(word: str) -> str:
+    return (
+        f"`{word}` is not something /pulse does. Use `start`, `now`, `results`, `stop` or `help`."
+    )
+
+
+def pulse_bad_start_word(word: str) -> str:
+    return (
+        f"I can't read `{word}` in `/pulse start`. Give a #channel or @group, `weekly` or "
+        "`biweekly`, a day like `friday` and a time like `14:00`, in any order."
+    )
+
+
+def pulse_given_twice(what: str, first: str, second: str) -> str:
+    return f"Give one {what}, not both `{first}` and `{second}`."
+
+
+def pulse_bad_time(value: str) -> str:
+    return f"`{value}` is not a time of day. Use HH:MM on a 24-hour clock, like `14:00` or `9:30`."
+
+
+def pulse_channel_by_name(name: str) -> str:
+    return (
+        f"Slack sent `#{name}` as plain text, so I can't tell which channel it is. Run "
+        "`/pulse start` in that channel itself, or give its id (open the channel's details: "
+        "the id, like C0123ABCD, is at the bottom of the About tab)."
+    )
+
+
+def pulse_unknown_usergroup(handle: str) -> str:
+    return (
+        f"There is no user group `@{handle}` in this workspace. Check the handle in "
+        "People > User groups, and type it as `@handle`."
+    )
+
+
+def pulse_audience_unreadable(audience: str, error: str) -> str:
+    if error in ("channel_not_found", "not_in_channel"):
+        return (
+            f"I can't see who is in {audience} ({error}). For a private channel, invite me "
+            "first with `/invite @shipshape`; nothing was started."
+        )
+    return f"Slack would not list the members of {audience} ({error}); nothing was started."
+
+
+def pulse_bad_rounds(value: str, maximum: int) -> str:
+    return f"`{value}` is not a number of rounds I can show. Use a number from 1 to {maximum}."
+
+
+def pulse_started(
+    audience: str,
+    people: int,
+    cadence: str,
+    day: str,
+    time: str,
+    tz: str,
+    first: str,
+    min_respondents: int,
+    replaced: bool,
+) -> str:
+    what = "Pulse survey settings replaced" if replaced else "Pulse survey started"
+    someone = "1 person" if people == 1 else f"{people} people"
+    return (
+        f"{what}: {someone} in {audience} will be asked {PULSE_CADENCES[cadence]} on "
+        f"{PULSE_DAY_NAMES[day]} at {time} ({tz}). The first round goes out {first}"
+        " (or now with `/pulse now`).\n"
+        "Answers are anonymous: they are stored with no name or user id, and results are "
+        f"shown only for rounds with at least {min_respondents} respondents (`/pulse results`)."
+    )
+
+
+def pulse_round_opened(round_id: int, audience: str, closes: str) -> str:
+    return (
+        f"Round {round_id} is open: the survey is going out by DM to {audience}, about one "
+        f"person a second. It closes {closes}; see `/pulse results` once people have answered."
+    )
+
+
+def pulse_stopped(audience: str, closed_round: bool) -> str:
+    also = " Its open round is closed." if closed_round else ""
+    return (
+        f"The pulse survey of {audience} is stopped: no more rounds.{also} Past results stay "
+        f"available with `/pulse results`; `{PULSE_START_EXAMPLE}` starts it again."
+    )
+
 
 # ---- Pulse surveys: answers and results -----------------------------------------------------
 # The DM survey, its buttons and modal, and /pulse results.
+
+PULSE_DM_TEXT = "Pulse survey: how easy was it to ship this week? Three quick, anonymous questions."
+PULSE_REMINDER_TEXT = "Reminder: the pulse survey is still open. Three quick, anonymous questions."
+PULSE_DM_INTRO = "*Pulse survey* · three quick questions about the last week. It takes a minute, and your answers are anonymous."
+PULSE_DM_REMINDER = "*A reminder: the pulse survey is still open* · three quick questions about the last week, anonymous. Skip it if you'd rather not."
+PULSE_Q_EASE = "*1. How easy was it to get a change into production this week?*"
+PULSE_Q_SINKS = "*2. Where did you lose time you wish you hadn't?* Tick any that apply."
+PULSE_Q_COMMENT = "*3. Anything else you'd like to say?* Optional."
+# Labels of storage.pulse_answers.SINKS, in the survey's order (SPEC.md "Pulse surveys").
+PULSE_SINK_LABELS = {
+    "ci": "waiting on CI",
+    "flaky_tests": "flaky tests",
+    "code_review": "waiting for code review",
+    "deploy_process": "the deploy process or approvals",
+    "environments": "environments or setup",
+    "requirements": "unclear requirements",
+    "incidents": "incidents or on-call interruptions",
+    "meetings": "meetings",
+    "other": "other",
+}
+PULSE_ADD_COMMENT = "Add a comment"
+PULSE_EDIT_COMMENT = "Edit your comment"
+PULSE_SKIP = "Skip this round"
+PULSE_STOP_ASKING = "Stop asking me"
+PULSE_START_ASKING = "Start asking me again"
+PULSE_STOP_CONFIRM_TITLE = "Stop the pulse surveys?"
+PULSE_STOP_CONFIRM_TEXT = "You won't get pulse survey DMs from Shipshape any more, from any channel. Only you can undo this, with a button in the next message."
+PULSE_STOP_CONFIRM_NO = "Keep asking me"
+PULSE_ANONYMOUS = ":lock: Anonymous by design: answers are stored without your name or user id, and results are shown only for rounds with enough answers that nobody's can be picked out."
+PULSE_SKIPPED = ":zzz: You skipped this round, so nothing of yours is counted and you get no reminder. Changed your mind? Answer above until the round closes."
+PULSE_STOPPED_TEXT = "You won't get pulse surveys any more."
+PULSE_STOPPED = "You won't get pulse surveys any more. An admin starting a survey can't add you back; only you can, with the button below. An answer you already gave to the current round still counts."
+PULSE_RESTARTED = "You're back on the list: you'll get the next pulse survey round."
+PULSE_CLOSED = "This pulse survey round has closed, thank you. Rounds with enough answers show their results with `/pulse results` in the survey's channel."
+PULSE_NOT_INVITED = "This survey round wasn't sent to you, so I can't take an answer from you for it. Each round goes to the members of the channel or user group its survey was started for, as they were when the round began."
+PULSE_MODAL_TITLE = "Pulse survey"
+PULSE_COMMENT_LABEL = "Your comment"
+PULSE_COMMENT_NOTE = "Anything you write here is shown exactly as written, without your name, to people who look at this survey's results, once the round has enough answers. Leave it empty to remove your comment."
+PULSE_NO_ROUNDS = "There are no pulse survey rounds here yet. An admin can start a survey with `/pulse start`, or send a round now with `/pulse now`."
+PULSE_SINKS_HEADING = "*Where time was lost* (share of respondents who named it)"
+PULSE_NO_SINKS = "• nobody named a time sink"
+PULSE_NO_EASE = "*Ease of shipping*: nobody rated it"
+PULSE_RESULTS_TRUNCATED = (
+    "… and more than one Slack message can hold. Ask for fewer rounds, like `/pulse results 1`."
+)
+
+
+def pulse_ease_button(score: int) -> str:
+    return {1: "1 · very hard", 5: "5 · very easy"}.get(score, str(score))
+
+
+def pulse_closes(when: str) -> str:
+    return f"This round closes {when}; you can change your answers until then."
+
+
+def pulse_saved(ease: int | None, sinks: Sequence[str], has_comment: bool) -> str:
+    """What was saved, in the DM: `sinks` are labels."""
+    rated = f"{ease} of 5" if ease is not None else "not answered"
+    lost = ", ".join(sinks) if sinks else "none ticked"
+    comment = "added" if has_comment else "none"
+    return f":white_check_mark: *Saved.* Ease: {rated} · Time lost: {lost} · Comment: {comment}"
+
+
+def pulse_round_closed(closed_on: str, next_on: str | None, newer_open: bool) -> str:
+    """`next_on` is when the survey's next round comes, None when it has been stopped."""
+    if newer_open:
+        after = "a newer round is open: answer it in its own message"
+    elif next_on:
+        after = f"the next one comes on {next_on}"
+    else:
+        after = "its survey has been stopped, so no other round is planned"
+    return f"This round closed on {closed_on}, so it takes no more answers; {after}."
+
+
+def pulse_comment_too_long(length: int, limit: int) -> str:
+    return f"Your comment is {length} characters long; keep it to {limit}. Nothing was saved."
+
+
+def pulse_results_header(channel_id: str, threshold: int) -> str:
+    return (
+        f"*Pulse survey results for <#{channel_id}>* (a round's results are shown once it "
+        f"has closed with at least {threshold} respondents)"
+    )
+
+
+def pulse_round_heading(opened_on: str) -> str:
+    return f"*Round sent {opened_on}*"
+
+
+def _answers(count: int) -> str:
+    return f"{count} answer" if count == 1 else f"{count} answers"
+
+
+def pulse_round_open(closes_on: str, respondents: int, needed: int) -> str:
+    so_far = f"Open until {closes_on}: {_answers(respondents)} so far"
+    if needed > 0:
+        return f"{so_far}; needs {needed} more {'answer' if needed == 1 else 'answers'} before its results can be shown."
+    return f"{so_far}, enough to show. Results appear when it closes, so no single late answer can be picked out."
+
+
+def pulse_round_hidden(closed_on: str, respondents: int, threshold: int) -> str:
+    return (
+        f"Closed {closed_on} with {_answers(respondents)}: fewer than {threshold}, so its "
+        "results stay hidden to keep every answer anonymous."
+    )
+
+
+def pulse_round_shown(closed_on: str, respondents: int) -> str:
+    return f"Closed {closed_on} · {respondents} respondents"
+
+
+def pulse_ease_mean(mean: float, answered: int) -> str:
+    return f"*Ease of shipping*: {mean:.1f} of 5 on average ({answered} rated it)"
+
+
+def pulse_ease_bar(score: int, bar: str, count: int) -> str:
+    return f"`{pulse_ease_button(score):>13}` {bar} {count}"
+
+
+def pulse_sink_share(label: str, share: float, count: int) -> str:
+    return f"• {label}: {share:.0%} ({count})"
+
+
+def pulse_comments_heading(count: int) -> str:
+    return f"*Comments* ({count}, in random order)"
+
+
+def pulse_change_heading(opened_on: str) -> str:
+    return f"*Since the previous round shown* (sent {opened_on})"
+
+
+def pulse_ease_change(before: float, after: float) -> str:
+    return f"Ease of shipping: {after:.1f} of 5 ({after - before:+.1f} from {before:.1f})"
+
+
+def pulse_sinks_moved(rising: bool, moves: Sequence[tuple[str, float, float]]) -> str:
+    """`moves` are (label, share before, share after)."""
+    head = "Rising" if rising else "Falling"
+    shown = ", ".join(f"{label} {before:.0%} → {after:.0%}" for label, before, after in moves)
+    return f"{head}: {shown}"
+
+
+def pulse_sinks_steady(points: int) -> str:
+    return f"Time sinks: none moved by {points} points or more"
+
+
+def pulse_summary_heading(closed_on: str, respondents: int) -> str:
+    return f"*Pulse survey* (round closed {closed_on}, {respondents} respondents)"
+
+
+def pulse_summary_ease(mean: float, change: float | None) -> str:
+    since = f" ({change:+.1f} since the previous round)" if change is not None else ""
+    return f"Ease of shipping: {mean:.1f} of 5{since}"
+
+
+def pulse_summary_sinks(top: Sequence[tuple[str, float]]) -> str:
+    return "Most time lost to: " + ", ".join(f"{label} {share:.0%}" for label, share in top)
+
+
+def pulse_summary_comments(count: int) -> str:
+    return f"{count} {'comment' if count == 1 else 'comments'}: `/pulse results` in the survey's channel shows them."

@@ -32,15 +32,19 @@ def build(
     environment: str | None,
     service: str | None,
     tz: str,
+    previous: Window | None = None,
 ) -> dict[str, Any]:
     """`environment` is the name asked for (None: the production environments);
-    `environments` the names that count."""
+    `environments` the names that count. `previous` defaults to the window of the same
+    length just before; an ISO week gives the week before, which across a daylight-saving
+    change is an hour longer or shorter."""
     current = _window_report(db, window, environments, service, tz)
-    previous = _window_report(db, window.previous(), environments, service, tz)
+    before = window.previous() if previous is None else previous
+    previous_report = _window_report(db, before, environments, service, tz)
     scope = {"service": service, "environment": environment}
     return {
         "window": current.pop("window"),
         **scope,
         **current,
-        "previous": {"window": previous.pop("window"), **scope, **previous},
+        "previous": {"window": previous_report.pop("window"), **scope, **previous_report},
     }

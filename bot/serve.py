@@ -19,7 +19,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.error import BoltError
 from waitress.server import create_server
 
-from bot import github_api, github_sync, messages
+from bot import github_api, github_sync, messages, pulse_schedule, summary_schedule
 from bot.clock import Clock
 from bot.config import Config, ConfigError
 from bot.deps import Deps
@@ -83,7 +83,8 @@ class Server:
             self.store.migrate()
         except Exception as error:
             raise ConfigError([messages.cannot_open_database(config.db_path, str(error))]) from None
-        self.deps = Deps(config=config, store=self.store, clock=clock)
+        self.scheduler = BackgroundScheduler(timezone=config.timezone)
+        self.deps = Deps(config=config, store=self.store, clock=clock, scheduler=self.scheduler)
         self.executor = TrackingExecutor(THREADS)
         client = web_client(config.slack_bot_token or "", config.slack_api_url)
         try:
@@ -97,7 +98,9 @@ class Server:
             raise ConfigError(
                 [messages.slack_unreachable(config.slack_api_url, str(reason))]
             ) from None
-        self.scheduler = BackgroundScheduler(timezone=config.timezone)
+        summary_schedule.sync(self.deps, self.app.client)
+        self.summaries_caught_up = threading.Event()  # set once the start-up catch-up ran
+        pulse_schedule.install(self.deps, self.app.client)
         self.github_stop = threading.Event()  # ends a running GitHub sync at shutdown
         if github_api.configured(config):
             minutes = config.github_sync_minutes
@@ -150,6 +153,8 @@ class Server:
 
     def start_background(self) -> None:
         self.scheduler.start()
+        summary_schedule.start_catch_up(self.deps, self.app.client, self.summaries_caught_up)
+        pulse_schedule.resume(self.deps, self.app.client)
         if self.config.socket_mode:
             self.socket = SocketModeHandler(self.app, self.config.slack_app_token)
             self.socket.connect()
@@ -206,7 +211,10 @@ class Server:
             self.socket.close()
         self.github_stop.set()
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+            # Wait for running jobs: they see the scheduler stopped and end after their
+            # current step, and the database must not close under them (closing a
+            # connection another thread is using crashes SQLite).
+            self.scheduler.shutdown(wait=True)
         self.executor.drain(STOP_SECONDS / 2)
         self.store.close()
 

@@ -7,16 +7,16 @@ import logging
 from concurrent.futures import Executor
 from typing import Any
 
-from slack_bolt import Ack, App, BoltResponse
+from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry import default_retry_handlers
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.http_retry.handler import RetryHandler
 
-from bot import home, messages
+from bot import home, messages, pulse_answers
 from bot.deps import Deps
 from bot.replies import ephemeral
-from commands import deploy, dora, incident
+from commands import deploy, dora, incident, pulse
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +56,8 @@ def build_app(deps: Deps, client: WebClient, executor: Executor) -> App:
     incident.register(app, deps)
     dora.register(app, deps)
     home.register(app, deps)
-
-    def not_yet(ack: Ack, command: dict[str, Any]) -> None:
-        # The manifest declares every command of the product; say plainly which are not here yet.
-        ack(**ephemeral(messages.not_yet(command["command"])))
-
-    app.command("/pulse")(not_yet)
+    pulse.register(app, deps)
+    pulse_answers.register(app, deps)
 
     @app.error
     def on_error(

@@ -4,31 +4,29 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cache
 from typing import Any
 
 import pendulum
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.models.blocks import (
-    Block,
-    ContextBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    SectionBlock,
-)
 
-from bot import messages
+from bot import messages, summary_schedule
+from bot.admins import is_admin
 from bot.deps import Deps
-from bot.metric_rows import Row, rows
+from bot.metric_card import card
 from bot.metrics import SOURCE
-from bot.replies import ephemeral, post_in_channel, usage
+from bot.replies import ephemeral, post_in_channel, text_blocks, usage
 from bot.report import build as build_report
-from bot.times import show
+from bot.summary_runs import next_run
+from bot.times import utc_text
 from bot.windows import MAX_DAYS, BadWindow, Window, between
 from bot.windows import parse as parse_window
 from commands import fields
 from commands.args import FieldError, UsageError, clean, tokenize
+from storage import subscriptions
+from storage.subscriptions import Subscription
 
 KEYS = frozenset({"env", "from", "to"})
 # Keys that would narrow the numbers to one person (SPEC.md principle 1): refused, not unknown.
@@ -36,7 +34,14 @@ PERSON_KEYS = frozenset({"by", "user", "author", "person", "engineer"})
 ALL = "all"
 SHARE = "share"
 DEFAULT_WINDOW = "30d"
-LATER = frozenset({"subscribe", "unsubscribe", "subscriptions"})
+SUBSCRIBE, UNSUBSCRIBE, SUBSCRIPTIONS = "subscribe", "unsubscribe", "subscriptions"
+SUBSCRIBE_KEYS = frozenset({"service"})
+DAYS = {
+    **{day: day for day in messages.WEEKDAYS},
+    **{name.lower(): day for day, name in messages.WEEKDAYS.items()},
+}
+DEFAULT_DAY, DEFAULT_TIME = "mon", "09:00"
+_CLOCK_TIME = re.compile(r"^([0-9]{1,2}):([0-9]{2})$")
 # A Slack mention (escaped "<@U123|alice>", or "@alice" as typed, since the manifest does
 # not escape), or a person key, anywhere in the text.
 _PERSON = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>|(?:^|\s)@\w")
@@ -61,8 +66,20 @@ class Help:
     pass
 
 
-class Later:
-    """subscribe / unsubscribe / subscriptions: the weekly summary is a later version."""
+@dataclass(frozen=True)
+class Subscribe:
+    day: str  # mon..sun
+    time: str  # HH:MM
+    timezone: str
+    service: str | None
+
+
+class Unsubscribe:
+    pass
+
+
+class Subscriptions:
+    pass
 
 
 @dataclass(frozen=True)
@@ -70,7 +87,7 @@ class NamesAPerson:
     reason: str
 
 
-Request = Query | Help | Later | NamesAPerson
+Request = Query | Help | Subscribe | Unsubscribe | Subscriptions | NamesAPerson
 
 
 # ---- parse -------------------------------------------------------------------------------
@@ -88,8 +105,13 @@ def parse(text: str, tz: str, now: pendulum.DateTime) -> Request:
     head = words[0].lower() if words else ""
     if head == "help":
         return Help()
-    if head in LATER:
-        return Later()
+    if head == SUBSCRIBE:
+        return parse_subscribe(text, tz)
+    if head in (UNSUBSCRIBE, SUBSCRIPTIONS):
+        if len(words) > 1:
+            grammar = f"/dora {head}"
+            raise UsageError(messages.unexpected_words(words[1:], grammar), grammar)
+        return Unsubscribe() if head == UNSUBSCRIBE else Subscriptions()
     args = tokenize(text, keys=KEYS, flags=frozenset(), example=messages.DORA_EXAMPLE)
     rest = [w for w in args.words if w.lower() != SHARE]
     if len(args.words) - len(rest) > 1:
@@ -106,6 +128,53 @@ def parse(text: str, tz: str, now: pendulum.DateTime) -> Request:
     env = _checked(fields.environment, args.options["env"]) if "env" in args.options else None
     window = _window(window_words, args.options, tz, now)
     return Query(service, env, window, share=len(rest) < len(args.words))
+
+
+def parse_subscribe(text: str, tz: str) -> Subscribe:
+    """`subscribe [DAY] [HH:MM] [TZ] [service=SERVICE]`, the words in any order; what is
+    left out is Monday, 09:00, the team time zone `tz`, all services."""
+    example = messages.DORA_SUBSCRIBE_EXAMPLE
+    args = tokenize(text, keys=SUBSCRIBE_KEYS, flags=frozenset(), example=example)
+    found: dict[str, tuple[str, str]] = {}  # kind -> (the word as given, its value)
+    for word in args.words[1:]:
+        kind, value = _subscribe_word(word)
+        if kind in found:
+            raise UsageError(messages.subscribe_twice(kind, found[kind][0], word), example)
+        found[kind] = (word, value)
+    service = None
+    if "service" in args.options:
+        try:
+            service = fields.service(args.options["service"])
+        except FieldError as error:
+            raise UsageError(error.problem, example) from None
+    return Subscribe(
+        day=found.get("day", ("", DEFAULT_DAY))[1],
+        time=found.get("time", ("", DEFAULT_TIME))[1],
+        timezone=found.get("time zone", ("", tz))[1],
+        service=service,
+    )
+
+
+def _subscribe_word(word: str) -> tuple[str, str]:
+    """What a word of `subscribe` is: ("day", "mon"), ("time", "09:00") or ("time zone",
+    its IANA name). Raises UsageError."""
+    if day := DAYS.get(word.lower()):
+        return "day", day
+    if match := _CLOCK_TIME.match(word):
+        hour, minute = int(match.group(1)), int(match.group(2))
+        if hour > 23 or minute > 59:
+            raise UsageError(messages.subscribe_bad_time(word), messages.DORA_SUBSCRIBE_EXAMPLE)
+        return "time", f"{hour:02d}:{minute:02d}"
+    if zone := _time_zones().get(word.lower()):
+        return "time zone", zone
+    raise UsageError(messages.subscribe_bad_word(word), messages.DORA_SUBSCRIBE_EXAMPLE)
+
+
+@cache
+def _time_zones() -> dict[str, str]:
+    """IANA names by their lower case, so "europe/berlin" is understood too. Only names in
+    the zone database: pendulum.timezone() would also read "localtime" or a relative path."""
+    return {name.lower(): name for name in pendulum.timezones()}
 
 
 def _split_words(words: list[str]) -> tuple[list[str], list[str]]:
@@ -164,34 +233,91 @@ def report(deps: Deps, query: Query) -> dict[str, Any]:
     )
 
 
+def subscribe(
+    deps: Deps, request: Subscribe, channel_id: str, user_id: str
+) -> tuple[Subscription, Subscription | None]:
+    """Store the channel's subscription, replacing any; returns it and the one before (the
+    same one when nothing changed)."""
+    now = utc_text(deps.clock.now())
+    with deps.store.write() as db:
+        before = subscriptions.get(db, channel_id)
+        sub = Subscription(
+            channel_id=channel_id,
+            day=request.day,
+            time=request.time,
+            timezone=request.timezone,
+            service=request.service,
+            enabled=1,
+            disabled_reason=None,
+            created_by=user_id,
+            created_at=before.created_at if before else now,
+            updated_at=now,
+        )
+        if before is not None and sub == replace(before, created_by=user_id, updated_at=now):
+            # Left as it was: updated_at tells the start-up catch-up whether this week's
+            # run was missed or came before the subscription.
+            return before, before
+        subscriptions.save(db, sub)
+    return sub, before
+
+
+def unsubscribe(deps: Deps, channel_id: str) -> Subscription | None:
+    """Delete the channel's subscription; returns it, or None when there was none. Its
+    claims stay: subscribing again the same week does not post that week a second time."""
+    with deps.store.write() as db:
+        before = subscriptions.get(db, channel_id)
+        subscriptions.delete(db, channel_id)
+    return before
+
+
+def change_subscription(
+    deps: Deps, client: WebClient, request: Subscribe | Unsubscribe, channel_id: str, user_id: str
+) -> str | None:
+    """Store the change and rebuild the jobs; returns the confirmation, or None when there
+    was no subscription to stop."""
+    if isinstance(request, Unsubscribe):
+        before = unsubscribe(deps, channel_id)
+        if before is None:
+            return None
+        text = messages.unsubscribed(_schedule(before), user_id)
+    else:
+        sub, before = subscribe(deps, request, channel_id, user_id)
+        text = subscribed_text(sub, before, user_id, deps.clock.now())
+    summary_schedule.sync(deps, client)
+    return text
+
+
 # ---- reply -------------------------------------------------------------------------------
 
 
-def _text(row: Row) -> str:
-    """A row as mrkdwn: the headline, then the change and what it counted."""
-    details = " · ".join(d for d in (row.change, *row.counted[:1]) if d)
-    lines = [messages.dora_metric(row.name, row.value, row.band), details, *row.counted[1:]]
-    return "\n".join(line for line in lines if line)
+def _schedule(sub: Subscription) -> str:
+    return messages.subscription_schedule(sub.day, sub.time, sub.timezone, sub.service)
 
 
-def card(data: dict[str, Any], tz: str, shared_by: str | None = None) -> tuple[str, list[Block]]:
-    """The /dora reply (also the App Home's metrics): a plain-text fallback and its blocks."""
-    window, previous = data["window"], data["previous"]["window"]
-    title = messages.report_title(data["service"], data["environment"])
-    when = messages.report_window(
-        show(window["from"], tz), show(window["to"], tz), show(previous["from"], tz)
-    )
-    sections = [_text(row) for row in rows(data)]
-    notes = [messages.bands_source(SOURCE)]
-    if shared_by:
-        notes.append(messages.shared_by(shared_by))
-    blocks: list[Block] = [
-        HeaderBlock(text=title),
-        ContextBlock(elements=[MarkdownTextObject(text=when)]),
-        *(SectionBlock(text=MarkdownTextObject(text=s)) for s in sections),
-        ContextBlock(elements=[MarkdownTextObject(text=" · ".join(notes))]),
+def subscribed_text(
+    sub: Subscription, before: Subscription | None, user_id: str, now: pendulum.DateTime
+) -> str:
+    upcoming = messages.subscription_next(next_run(sub, now).format(messages.NEXT_RUN_FORMAT))
+    if before is None or not before.enabled:
+        return messages.subscribed(_schedule(sub), upcoming, user_id)
+    if before is sub:
+        return messages.subscription_unchanged(_schedule(sub), upcoming)
+    return messages.subscription_changed(_schedule(sub), _schedule(before), upcoming, user_id)
+
+
+def listing(deps: Deps) -> str:
+    found = subscriptions.every(deps.store.db)
+    if not found:
+        return messages.NO_SUBSCRIPTIONS
+    lines = [
+        messages.subscription_line(
+            sub.channel_id,
+            _schedule(sub),
+            None if sub.enabled else messages.disabled_reason(sub.disabled_reason or ""),
+        )
+        for sub in found
     ]
-    return "\n".join([title, when, *sections, *notes]), blocks
+    return "\n".join([messages.SUBSCRIPTIONS_HEADER, *lines])
 
 
 # ---- wiring ------------------------------------------------------------------------------
@@ -207,8 +333,23 @@ def register(app: App, deps: Deps) -> None:
             return
         if isinstance(request, Help):
             ack(**ephemeral(messages.dora_help(SOURCE)))
-        elif isinstance(request, Later):
-            ack(**ephemeral(messages.DORA_SUBSCRIBE_NOT_YET))
+        elif isinstance(request, Subscriptions):
+            ack(**ephemeral(listing(deps)))
+        elif isinstance(request, Subscribe | Unsubscribe):
+            if not is_admin(command["user_id"], deps.config, client):
+                ack(**ephemeral(messages.SUBSCRIBE_ADMINS_ONLY))
+                return
+            user_id, channel_id = command["user_id"], command["channel_id"]
+            text = change_subscription(deps, client, request, channel_id, user_id)
+            if text is None:
+                ack(**ephemeral(messages.NOT_SUBSCRIBED))
+                return
+            ack()
+            # In the channel, not to the admin alone: everyone there gets the summaries.
+            if post_in_channel(client, channel_id, text, text_blocks(text), respond) is None:
+                # Answered through response_url: a private channel without me, where the
+                # summaries could not be posted either.
+                respond(**ephemeral(messages.SUBSCRIBE_INVITE_ME))
         elif isinstance(request, NamesAPerson):
             ack(**ephemeral(request.reason))
         elif request.share:

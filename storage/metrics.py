@@ -125,6 +125,19 @@ def _deployments(
     return Deployments(sum(count), sum(failed), sum(rework), sum(with_changes), spans)
 
 
+def deployments(
+    db: sqlite_utils.Database,
+    start: str,
+    end: str,
+    environments: Sequence[str],
+    service: str | None,
+) -> Deployments:
+    """Only the deployments of `[start, end)`, counted as `facts` counts them: the weekly
+    trend needs no lead times or incidents, and reading those for 12 weeks costs more than
+    the rest of a weekly summary."""
+    return _deployments(db.conn, start, end, environments, service)
+
+
 def _service_leads(
     conn: sqlite3.Connection, start: str, end: str, environments: Sequence[str], service: str
 ) -> Ordered:

@@ -60,6 +60,8 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.errors: dict[str, list[str]] = {}  # method -> error codes to answer, in turn
         self.users: dict[str, dict[str, Any]] = {}
+        self.channel_members: dict[str, list[str]] = {}  # conversations.members, paginated
+        self.usergroups: dict[str, dict[str, Any]] = {}  # id -> {"handle": ..., "users": [...]}
         self.socket_mode_url = ""  # what apps.connections.open hands out
         self._ts = itertools.count(1)
         self._changed = threading.Condition()
@@ -128,7 +130,38 @@ class FakeSlack:
         if method == "users.info":
             user = self.users.get(args.get("user", ""), {"id": args.get("user")})
             return {"ok": True, "user": user}
+        if method == "conversations.members":
+            return self._members(args)
+        if method == "usergroups.users.list":
+            group = self.usergroups.get(args.get("usergroup", ""))
+            if group is None:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": group["users"]}
+        if method == "usergroups.list":
+            groups = [{"id": i, "handle": g["handle"]} for i, g in self.usergroups.items()]
+            return {"ok": True, "usergroups": groups}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(args.get("users"))}}
+        if method == "files.getUploadURLExternal":  # files_upload_v2, step 1 of 3
+            upload = f"http://127.0.0.1:{self._server.server_port}/upload/F{n:08d}"
+            return {"ok": True, "upload_url": upload, "file_id": f"F{n:08d}"}
+        if method == "files.completeUploadExternal":
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")}
+                                          for f in args.get("files") or []]}  # fmt: skip
         return {"ok": True}
+
+    def _members(self, args: dict[str, Any]) -> dict[str, Any]:
+        """One page of a channel's members; the cursor is the offset of the next page."""
+        members = self.channel_members.get(args.get("channel", ""))
+        if members is None:
+            return {"ok": False, "error": "channel_not_found"}
+        start, limit = int(args.get("cursor") or 0), int(args.get("limit") or 100)
+        after = str(start + limit) if start + limit < len(members) else ""
+        return {
+            "ok": True,
+            "members": members[start : start + limit],
+            "response_metadata": {"next_cursor": after},
+        }
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -146,13 +179,30 @@ class FakeSlack:
                     args.update(json.loads(raw))
                 elif raw:
                     args.update(dict(parse_qsl(raw)))
-                for key in ("blocks", "view"):
+                for key in ("blocks", "view", "files"):
                     if isinstance(args.get(key), str):
                         args[key] = json.loads(args[key])
                 return args
 
+            def _upload(self, path: str) -> None:
+                """files_upload_v2, step 2: the file's raw bytes, POSTed to upload_url."""
+                data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with fake._changed:
+                    fake.calls.append(Call("upload", {"file_id": path.split("/")[-1],
+                                                      "bytes": data}))  # fmt: skip
+                    fake._changed.notify_all()
+                answer = f"OK - {len(data)}".encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
             def _answer(self) -> None:
                 path = urlparse(self.path).path
+                if path.startswith("/upload/"):
+                    self._upload(path)
+                    return
                 args = self._args()
                 if path.startswith("/respond/"):
                     body = fake._record("response_url", {"path": path, **args})

@@ -327,13 +327,6 @@ def test_help_explains_each_metric_and_names_the_band_source(bot: Bot) -> None:
     assert_nothing_posted(bot)
 
 
-@pytest.mark.parametrize("text", ["subscribe", "unsubscribe", "subscriptions", "subscribe Monday"])
-def test_weekly_summaries_are_not_here_yet(bot: Bot, text: str) -> None:
-    reply = dora(bot, text)
-    assert reply.text.startswith("Weekly summaries are not available in this version")
-    assert_nothing_posted(bot)
-
-
 @pytest.mark.parametrize(
     "text",
     [

@@ -1,0 +1,272 @@
+"""/pulse: start, send, stop and read anonymous pulse surveys."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import messages, pulse_rounds, pulse_schedule
+from bot.admins import is_admin
+from bot.deps import Deps
+from bot.pulse_results import results_reply
+from bot.replies import ephemeral, usage
+from bot.times import show, utc_text
+from commands.args import UsageError, tokenize
+from storage import pulse
+from storage.pulse import Survey
+
+DEFAULT_CADENCE = "biweekly"
+DEFAULT_DAY = "fri"
+DEFAULT_TIME = "14:00"
+DEFAULT_RESULTS = 2  # the latest round next to the previous one
+MAX_RESULTS = 12
+DAYS = {
+    "mon": "mon", "monday": "mon",
+    "tue": "tue", "tues": "tue", "tuesday": "tue",
+    "wed": "wed", "weds": "wed", "wednesday": "wed",
+    "thu": "thu", "thur": "thu", "thurs": "thu", "thursday": "thu",
+    "fri": "fri", "friday": "fri",
+    "sat": "sat", "saturday": "sat",
+    "sun": "sun", "sunday": "sun",
+}  # fmt: skip
+CADENCES = frozenset({"weekly", "biweekly"})
+ROUNDS_WORDS = frozenset({"round", "rounds"})
+# Slack's escaped mentions, "<#C123|name>" and "<!subteam^S123|@name>", and bare ids.
+_CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
+_USERGROUP = re.compile(r"^<!subteam\^(S[A-Z0-9]+)(?:\|[^>]*)?>$")
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{8,}$")
+_USERGROUP_ID = re.compile(r"^S[A-Z0-9]{8,}$")
+# As typed, which is how Slack sends them with should_escape false (manifest.yml).
+_CHANNEL_NAME = re.compile(r"^#([\w.-]+)$")
+_HANDLE = re.compile(r"^@([\w.-]+)$")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+@dataclass(frozen=True)
+class Audience:
+    kind: str  # "channel" or "usergroup"
+    id: str  # "" while a user group is known only by its handle
+    handle: str = ""
+
+    @property
+    def mention(self) -> str:
+        return f"<#{self.id}>" if self.kind == "channel" else f"<!subteam^{self.id}>"
+
+
+@dataclass(frozen=True)
+class Start:
+    audience: Audience | None  # None: the channel the command was typed in
+    cadence: str = DEFAULT_CADENCE
+    day: str = DEFAULT_DAY
+    time: str = DEFAULT_TIME
+
+
+@dataclass(frozen=True)
+class Results:
+    rounds: int = DEFAULT_RESULTS
+
+
+class Now:
+    pass
+
+
+class Stop:
+    pass
+
+
+class Help:
+    pass
+
+
+Request = Start | Results | Now | Stop | Help
+
+
+# ---- parse ---------------------------------------------------------------------------------
+
+
+def parse(text: str) -> Request:
+    """Raises UsageError with the problem and a correct example."""
+    args = tokenize(text, keys=frozenset(), flags=frozenset(), example=messages.PULSE_START_EXAMPLE)
+    words = args.words
+    head = words[0].lower() if words else "help"
+    rest = words[1:]
+    if head == "help":
+        return Help()
+    if head == "start":
+        return _start(rest)
+    if head == "results":
+        return _results(rest)
+    if head in ("now", "stop"):
+        if rest:
+            raise UsageError(messages.unexpected_words(rest, f"/pulse {head}"), f"/pulse {head}")
+        return Now() if head == "now" else Stop()
+    raise UsageError(messages.pulse_unknown_subcommand(words[0]), messages.PULSE_START_EXAMPLE)
+
+
+def _start(words: list[str]) -> Start:
+    found: dict[str, tuple[str, Any]] = {}  # what -> (the word, its value)
+    for word in words:
+        what, value = _start_word(word)
+        if what in found:
+            problem = messages.pulse_given_twice(what, found[what][0], word)
+            raise UsageError(problem, messages.PULSE_START_EXAMPLE)
+        found[what] = (word, value)
+    values = {what: value for what, (_, value) in found.items()}
+    return Start(
+        audience=values.get("channel or group"),
+        cadence=values.get("cadence", DEFAULT_CADENCE),
+        day=values.get("day", DEFAULT_DAY),
+        time=values.get("time", DEFAULT_TIME),
+    )
+
+
+def _start_word(word: str) -> tuple[str, Any]:
+    """What one word of `/pulse start` gives, and its value."""
+    lower = word.lower()
+    if lower in CADENCES:
+        return "cadence", lower
+    if lower in DAYS:
+        return "day", DAYS[lower]
+    if time := _TIME.match(word):
+        hour, minute = int(time.group(1)), int(time.group(2))
+        if hour > 23 or minute > 59:
+            raise UsageError(messages.pulse_bad_time(word), messages.PULSE_START_EXAMPLE)
+        return "time", f"{hour:02d}:{minute:02d}"
+    if match := _CHANNEL.match(word) or _CHANNEL_ID.match(word):
+        return "channel or group", Audience("channel", match.group(1 if match.groups() else 0))
+    if match := _USERGROUP.match(word) or _USERGROUP_ID.match(word):
+        return "channel or group", Audience("usergroup", match.group(1 if match.groups() else 0))
+    if match := _HANDLE.match(word):
+        return "channel or group", Audience("usergroup", "", handle=match.group(1))
+    if match := _CHANNEL_NAME.match(word):
+        raise UsageError(messages.pulse_channel_by_name(match.group(1)), "/pulse start")
+    if re.match(r"^\d{1,2}[:.h]\d*$", word):
+        raise UsageError(messages.pulse_bad_time(word), messages.PULSE_START_EXAMPLE)
+    raise UsageError(messages.pulse_bad_start_word(word), messages.PULSE_START_EXAMPLE)
+
+
+def _results(words: list[str]) -> Results:
+    if not words:
+        return Results()
+    count, *tail = words
+    if tail and (len(tail) > 1 or tail[0].lower() not in ROUNDS_WORDS):
+        raise UsageError(
+            messages.unexpected_words(tail, "/pulse results [N rounds]"),
+            messages.PULSE_RESULTS_EXAMPLE,
+        )
+    if not (count.isascii() and count.isdigit()) or not 1 <= int(count) <= MAX_RESULTS:
+        raise UsageError(
+            messages.pulse_bad_rounds(count, MAX_RESULTS), messages.PULSE_RESULTS_EXAMPLE
+        )
+    return Results(int(count))
+
+
+# ---- act -----------------------------------------------------------------------------------
+
+
+def start(deps: Deps, client: WebClient, request: Start, channel_id: str, user_id: str) -> str:
+    """Check the audience with Slack, then store the survey and schedule it; the reply."""
+    audience = request.audience or Audience("channel", channel_id)
+    try:
+        if audience.handle:
+            found = pulse_rounds.find_usergroup(client, audience.handle)
+            if found is None:
+                raise UsageError(messages.pulse_unknown_usergroup(audience.handle), "/pulse start")
+            audience = Audience("usergroup", found)
+        wanted = Survey(
+            id=0,
+            channel_id=channel_id,
+            audience_kind=audience.kind,
+            audience_id=audience.id,
+            cadence=request.cadence,
+            day=request.day,
+            time=request.time,
+            timezone=deps.tz,
+        )
+        people = len(pulse_rounds.audience(deps, client, wanted))
+    except SlackApiError as error:
+        code = str(error.response.get("error", ""))
+        raise UsageError(messages.pulse_audience_unreadable(audience.mention, code)) from None
+    if people == 0:
+        raise UsageError(messages.PULSE_NOBODY_TO_ASK, messages.PULSE_START_EXAMPLE)
+    now = deps.clock.now()
+    with deps.store.write() as db:
+        replaced = pulse.active_survey(db, channel_id) is not None
+        survey = pulse.start_survey(db, wanted, user_id, utc_text(now))
+        last = pulse.last_opened_at(db, survey.id)
+    pulse_schedule.sync(deps, client)
+    first = pulse_schedule.next_round_at(survey, last, now)
+    return messages.pulse_started(
+        audience.mention,
+        people,
+        survey.cadence,
+        survey.day,
+        survey.time,
+        survey.timezone,
+        show(first, survey.timezone),
+        deps.config.pulse_min_respondents,
+        replaced,
+    )
+
+
+def send_now(deps: Deps, client: WebClient, survey: Survey) -> str:
+    round_id, closed = pulse_rounds.open_new(deps, survey.id)
+    pulse_schedule.send_soon(deps, client, round_id, closed)
+    opened = pulse.open_round_for(deps.store.db, round_id)
+    closes = show(opened.closes_at, deps.tz) if opened else ""
+    return messages.pulse_round_opened(round_id, _mention(survey), closes)
+
+
+def stop(deps: Deps, client: WebClient, survey: Survey) -> str:
+    had_round, closed = pulse_rounds.stop(deps, survey)
+    pulse_schedule.sync(deps, client)
+    pulse_schedule.mark_closed_soon(deps, client, closed)
+    return messages.pulse_stopped(_mention(survey), had_round)
+
+
+def _mention(survey: Survey) -> str:
+    return Audience(survey.audience_kind, survey.audience_id).mention
+
+
+# ---- wiring --------------------------------------------------------------------------------
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.command("/pulse")
+    def on_command(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        channel_id, user_id = command["channel_id"], command["user_id"]
+        try:
+            request = parse(command.get("text", ""))
+        except UsageError as error:
+            ack(**usage(error))
+            return
+        if isinstance(request, Help):
+            ack(**ephemeral(messages.pulse_help(deps.config.pulse_min_respondents)))
+            return
+        if isinstance(request, Results):
+            ack(**ephemeral(*results_reply(deps, channel_id, request.rounds)))
+            return
+        if not is_admin(user_id, deps.config, client):
+            ack(**ephemeral(messages.PULSE_ADMINS_ONLY))
+            return
+        if isinstance(request, Start):
+            # Slack lists the audience one person at a time, which can outlast the 3
+            # seconds an ack has: the reply comes through response_url.
+            ack()
+            try:
+                respond(**ephemeral(start(deps, client, request, channel_id, user_id)))
+            except UsageError as error:
+                respond(**usage(error))
+            return
+        survey = pulse.active_survey(deps.store.db, channel_id)
+        if survey is None:
+            ack(**ephemeral(messages.PULSE_NO_SURVEY))
+        elif isinstance(request, Now):
+            ack(**ephemeral(send_now(deps, client, survey)))
+        else:
+            ack(**ephemeral(stop(deps, client, survey)))
