@@ -867,6 +867,10 @@ def config_bad_number(
     )
 
 
+def bad_clock_time(word: str) -> str:
+    return f"`{word}` is not a time of day: use 24-hour HH:MM from 00:00 to 23:59, like `09:00`."
+
+
 def github_bad_repo(value: str) -> str:
     return (
         f"{value!r} is not a GitHub repository. Write it as OWNER/NAME, "
@@ -1186,10 +1190,6 @@ def subscribe_bad_word(word: str) -> str:
     )
 
 
-def subscribe_bad_time(word: str) -> str:
-    return f"`{word}` is not a time of day: use 24-hour HH:MM from 00:00 to 23:59, like 09:00."
-
-
 def subscribe_twice(what: str, first: str, second: str) -> str:
     return f"Two {what}s, `{first}` and `{second}`: give one."
 
@@ -1334,10 +1334,6 @@ def pulse_bad_start_word(word: str) -> str:
 
 def pulse_given_twice(what: str, first: str, second: str) -> str:
     return f"Give one {what}, not both `{first}` and `{second}`."
-
-
-def pulse_bad_time(value: str) -> str:
-    return f"`{value}` is not a time of day. Use HH:MM on a 24-hour clock, like `14:00` or `9:30`."
 
 
 def pulse_channel_by_name(name: str) -> str:

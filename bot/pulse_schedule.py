@@ -16,7 +16,6 @@ import pendulum
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.triggers.cron import CronTrigger
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -24,6 +23,7 @@ from bot import pulse_rounds
 from bot.deps import Deps
 from bot.pulse_rounds import Message
 from bot.times import from_utc_text
+from bot.weekly import trigger
 from storage import pulse
 from storage.pulse import Survey
 
@@ -49,15 +49,6 @@ MISFIRE_GRACE_SECONDS = 3600
 def _scheduler(deps: Deps) -> BaseScheduler:
     assert deps.scheduler is not None, "pulse jobs need the serve process's scheduler"
     return deps.scheduler
-
-
-def trigger(survey: Survey) -> CronTrigger:
-    """Day names, never numbers: APScheduler counts weekdays from Monday = 0 and crontab
-    from Sunday = 0, and a number would silently mean the wrong day to one of them."""
-    hour, minute = survey.time.split(":")
-    return CronTrigger(
-        day_of_week=survey.day, hour=int(hour), minute=int(minute), timezone=survey.timezone
-    )
 
 
 def is_due(survey: Survey, last_opened: str | None, now: pendulum.DateTime) -> bool:

@@ -18,8 +18,8 @@ from slack_sdk import WebClient
 from bot import summary
 from bot.deps import Deps
 from bot.summary_post import Disabled, Failed, PostResult, post_week
-from bot.summary_runs import this_weeks_run, trigger
 from bot.times import utc_text
+from bot.weekly import this_weeks_run, trigger
 from storage import subscriptions
 
 log = logging.getLogger(__name__)

@@ -19,8 +19,8 @@ from bot.metric_card import card
 from bot.metrics import SOURCE
 from bot.replies import ephemeral, post_in_channel, text_blocks, usage
 from bot.report import build as build_report
-from bot.summary_runs import next_run
 from bot.times import utc_text
+from bot.weekly import next_run
 from bot.windows import MAX_DAYS, BadWindow, Window, between
 from bot.windows import parse as parse_window
 from commands import fields
@@ -36,12 +36,7 @@ SHARE = "share"
 DEFAULT_WINDOW = "30d"
 SUBSCRIBE, UNSUBSCRIBE, SUBSCRIPTIONS = "subscribe", "unsubscribe", "subscriptions"
 SUBSCRIBE_KEYS = frozenset({"service"})
-DAYS = {
-    **{day: day for day in messages.WEEKDAYS},
-    **{name.lower(): day for day, name in messages.WEEKDAYS.items()},
-}
 DEFAULT_DAY, DEFAULT_TIME = "mon", "09:00"
-_CLOCK_TIME = re.compile(r"^([0-9]{1,2}):([0-9]{2})$")
 # A Slack mention (escaped "<@U123|alice>", or "@alice" as typed, since the manifest does
 # not escape), or a person key, anywhere in the text.
 _PERSON = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>|(?:^|\s)@\w")
@@ -158,13 +153,13 @@ def parse_subscribe(text: str, tz: str) -> Subscribe:
 def _subscribe_word(word: str) -> tuple[str, str]:
     """What a word of `subscribe` is: ("day", "mon"), ("time", "09:00") or ("time zone",
     its IANA name). Raises UsageError."""
-    if day := DAYS.get(word.lower()):
+    if day := fields.weekday(word):
         return "day", day
-    if match := _CLOCK_TIME.match(word):
-        hour, minute = int(match.group(1)), int(match.group(2))
-        if hour > 23 or minute > 59:
-            raise UsageError(messages.subscribe_bad_time(word), messages.DORA_SUBSCRIBE_EXAMPLE)
-        return "time", f"{hour:02d}:{minute:02d}"
+    try:
+        if time := fields.clock_time(word):
+            return "time", time
+    except FieldError as error:
+        raise UsageError(error.problem, messages.DORA_SUBSCRIBE_EXAMPLE) from None
     if zone := _time_zones().get(word.lower()):
         return "time zone", zone
     raise UsageError(messages.subscribe_bad_word(word), messages.DORA_SUBSCRIBE_EXAMPLE)

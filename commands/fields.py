@@ -19,6 +19,18 @@ _REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 _ID = re.compile(r"^#?(\d{1,12})$")
 # Slack turns a URL into "<https://x|label>" or "<https://x>" in command text.
 _SLACK_LINK = re.compile(r"^<([^|>]+)(?:\|[^>]*)?>$")
+# Day names as people type them, to the three-letter names CronTrigger takes (bot.weekly).
+_DAYS = {
+    "mon": "mon", "monday": "mon",
+    "tue": "tue", "tues": "tue", "tuesday": "tue",
+    "wed": "wed", "weds": "wed", "wednesday": "wed",
+    "thu": "thu", "thur": "thu", "thurs": "thu", "thursday": "thu",
+    "fri": "fri", "friday": "fri",
+    "sat": "sat", "saturday": "sat",
+    "sun": "sun", "sunday": "sun",
+}  # fmt: skip
+DAY_WORDS = frozenset(_DAYS)
+_CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 MAX_VERSION = 100
 MAX_TITLE = 200
 MAX_URL = 500
@@ -29,6 +41,22 @@ def service(value: str) -> str:
     if not _SERVICE.match(value):
         raise FieldError("service", messages.bad_service(value))
     return value
+
+
+def weekday(word: str) -> str | None:
+    """ "Friday", "fri" or "FRI" as "fri"; None when the word is no day."""
+    return _DAYS.get(word.lower())
+
+
+def clock_time(word: str) -> str | None:
+    """ "9:30" as "09:30"; None when the word is not shaped like a time of day at all."""
+    match = _CLOCK_TIME.match(word)
+    if match is None:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2))
+    if hour > 23 or minute > 59:
+        raise FieldError("time", messages.bad_clock_time(word))
+    return f"{hour:02d}:{minute:02d}"
 
 
 def environment(value: str) -> str:

@@ -16,7 +16,8 @@ from bot.deps import Deps
 from bot.pulse_results import results_reply
 from bot.replies import ephemeral, usage
 from bot.times import show, utc_text
-from commands.args import UsageError, tokenize
+from commands import fields
+from commands.args import FieldError, UsageError, tokenize
 from storage import pulse
 from storage.pulse import Survey
 
@@ -25,15 +26,6 @@ DEFAULT_DAY = "fri"
 DEFAULT_TIME = "14:00"
 DEFAULT_RESULTS = 2  # the latest round next to the previous one
 MAX_RESULTS = 12
-DAYS = {
-    "mon": "mon", "monday": "mon",
-    "tue": "tue", "tues": "tue", "tuesday": "tue",
-    "wed": "wed", "weds": "wed", "wednesday": "wed",
-    "thu": "thu", "thur": "thu", "thurs": "thu", "thursday": "thu",
-    "fri": "fri", "friday": "fri",
-    "sat": "sat", "saturday": "sat",
-    "sun": "sun", "sunday": "sun",
-}  # fmt: skip
 CADENCES = frozenset({"weekly", "biweekly"})
 ROUNDS_WORDS = frozenset({"round", "rounds"})
 # Slack's escaped mentions, "<#C123|name>" and "<!subteam^S123|@name>", and bare ids.
@@ -44,7 +36,6 @@ _USERGROUP_ID = re.compile(r"^S[A-Z0-9]{8,}$")
 # As typed, which is how Slack sends them with should_escape false (manifest.yml).
 _CHANNEL_NAME = re.compile(r"^#([\w.-]+)$")
 _HANDLE = re.compile(r"^@([\w.-]+)$")
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
 @dataclass(frozen=True)
@@ -130,13 +121,13 @@ def _start_word(word: str) -> tuple[str, Any]:
     lower = word.lower()
     if lower in CADENCES:
         return "cadence", lower
-    if lower in DAYS:
-        return "day", DAYS[lower]
-    if time := _TIME.match(word):
-        hour, minute = int(time.group(1)), int(time.group(2))
-        if hour > 23 or minute > 59:
-            raise UsageError(messages.pulse_bad_time(word), messages.PULSE_START_EXAMPLE)
-        return "time", f"{hour:02d}:{minute:02d}"
+    if day := fields.weekday(word):
+        return "day", day
+    try:
+        if time := fields.clock_time(word):
+            return "time", time
+    except FieldError as error:
+        raise UsageError(error.problem, messages.PULSE_START_EXAMPLE) from None
     if match := _CHANNEL.match(word) or _CHANNEL_ID.match(word):
         return "channel or group", Audience("channel", match.group(1 if match.groups() else 0))
     if match := _USERGROUP.match(word) or _USERGROUP_ID.match(word):
@@ -146,7 +137,7 @@ def _start_word(word: str) -> tuple[str, Any]:
     if match := _CHANNEL_NAME.match(word):
         raise UsageError(messages.pulse_channel_by_name(match.group(1)), "/pulse start")
     if re.match(r"^\d{1,2}[:.h]\d*$", word):
-        raise UsageError(messages.pulse_bad_time(word), messages.PULSE_START_EXAMPLE)
+        raise UsageError(messages.bad_clock_time(word), messages.PULSE_START_EXAMPLE)
     raise UsageError(messages.pulse_bad_start_word(word), messages.PULSE_START_EXAMPLE)
 
 
