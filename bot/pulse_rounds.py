@@ -105,6 +105,8 @@ def open_new(deps: Deps, survey_id: int) -> tuple[int, list[Message]]:
             utc_text(now.add(days=ROUND_DAYS)),
             secrets.token_bytes(KEY_BYTES),
         )
+    if current is not None:
+        deps.store.checkpoint()
     return round_id, closed
 
 
@@ -115,17 +117,23 @@ def stop(deps: Deps, survey: Survey) -> tuple[bool, list[Message]]:
     with deps.store.write() as db:
         pulse.stop_survey(db, survey.id, now)
         current = pulse.open_round_of(db, survey.id)
-        return current is not None, _close(deps, current.id, now) if current else []
+        closed = _close(deps, current.id, now) if current else []
+    if current is not None:
+        deps.store.checkpoint()
+    return current is not None, closed
 
 
 def close_due(deps: Deps) -> list[Message]:
     """Close every round past its closing time; the DMs of the closed rounds."""
     now = utc_text(deps.clock.now())
     closed: list[Message] = []
-    for round_id in pulse.rounds_to_close(deps.store.db, now):
+    due = pulse.rounds_to_close(deps.store.db, now)
+    for round_id in due:
         with deps.store.write() as db:
             if pulse.open_round_for(db, round_id) is not None:
                 closed.extend(_close(deps, round_id, now))
+    if due:
+        deps.store.checkpoint()
     return closed
 
 
@@ -194,17 +202,23 @@ def remind(deps: Deps, client: WebClient) -> int:
         if found.closes_at <= utc_text(now):
             continue
         text, blocks = pulse_dm.reminder_message(found.id, found.closes_at, deps.tz)
+        # Someone who chose "Stop asking me" after this round's DM is not asked again.
+        stopped = pulse.opted_out(deps.store.db)
         for invite in pulse.unreminded(deps.store.db, found.id, sent_before):
             if _stopping(deps):
                 return reminded
             with deps.store.write() as db:
-                answered = has_responded(db, found.id, found.hash_key, invite.user_id)
-                if answered or not pulse.claim_reminder(
-                    db, found.id, invite.user_id, utc_text(now)
-                ):
+                done = invite.user_id in stopped or has_responded(
+                    db, found.id, found.hash_key, invite.user_id
+                )
+                if done or not pulse.claim_reminder(db, found.id, invite.user_id, utc_text(now)):
                     continue
             try:
-                client.chat_postMessage(channel=invite.dm_channel, text=text, blocks=blocks)
+                posted = client.chat_postMessage(
+                    channel=invite.dm_channel, text=text, blocks=blocks
+                )
+                with deps.store.write() as db:
+                    pulse.mark_reminded(db, found.id, invite.user_id, str(posted["ts"]))
                 reminded += 1
             except SlackApiError as error:
                 log.warning("could not remind %s of round %s (%s)", invite.user_id, found.id,

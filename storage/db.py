@@ -73,6 +73,9 @@ class Store:
             # the last commits), which is the durability the bot promises.
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
+            # Deleted rows are overwritten, not left in free pages: closing a pulse round
+            # deletes who was asked and who answered, and that must not stay readable.
+            conn.execute("PRAGMA secure_delete = ON")
             db = sqlite_utils.Database(conn)
             self._local.db = db
             with self._lock:
@@ -93,6 +96,12 @@ class Store:
                 db.conn.execute("ROLLBACK")
                 raise
             db.conn.execute("COMMIT")
+
+    def checkpoint(self) -> bool:
+        """Copy the WAL into the database file and empty it, so pages of deleted rows
+        leave the -wal file too; False when readers kept part of it (the next one will)."""
+        busy, _, _ = self.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         return self.db.conn.execute(sql, params).fetchall()

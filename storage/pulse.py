@@ -247,13 +247,23 @@ def claim_reminder(db: sqlite_utils.Database, round_id: int, user_id: str, at: s
     return cursor.rowcount == 1
 
 
+def mark_reminded(db: sqlite_utils.Database, round_id: int, user_id: str, ts: str) -> None:
+    db.conn.execute(
+        "UPDATE pulse_invites SET reminder_ts = ? WHERE round_id = ? AND user_id = ?",
+        (ts, round_id, user_id),
+    )
+
+
 def sent_messages(db: sqlite_utils.Database, round_id: int) -> list[tuple[str, str]]:
     """(DM channel, ts) of every survey DM of the round, read before close_round forgets
     them, to mark them closed: all of them alike, so the update reveals nothing."""
     rows = db.conn.execute(
         """SELECT dm_channel, message_ts FROM pulse_invites
-           WHERE round_id = ? AND message_ts IS NOT NULL ORDER BY sent_at""",
-        (round_id,),
+           WHERE round_id = ? AND message_ts IS NOT NULL
+           UNION ALL
+           SELECT dm_channel, reminder_ts FROM pulse_invites
+           WHERE round_id = ? AND reminder_ts IS NOT NULL""",
+        (round_id, round_id),
     ).fetchall()
     return [(r[0], r[1]) for r in rows]
 

@@ -528,3 +528,10 @@ def m006_pulse_surveys(db: sqlite_utils.Database) -> None:
         )
         """,
     )
+
+
+@migrations()
+def m007_pulse_reminder_ts(db: sqlite_utils.Database) -> None:
+    # The reminder is a DM of its own with the survey's buttons; its ts is kept (like the
+    # first DM's) so that closing the round turns it into "this round has closed" too.
+    db.execute("ALTER TABLE pulse_invites ADD COLUMN reminder_ts TEXT")

@@ -143,6 +143,7 @@ def test_the_reminder_goes_once_to_those_who_neither_answered_nor_skipped(
     anna, ben, cara, dan = SMALL
     assert rate(bot, anna, round_id, 4).status == 200
     assert click(bot, ben, round_id, pulse_dm.SKIP_ACTION).status == 200
+    assert click(bot, dan, round_id, pulse_dm.STOP_ACTION).status == 200
     settle(bot)
     opened = bot.rows("pulse_rounds")[0]
     reminder, _ = pulse_dm.reminder_message(round_id, opened["closes_at"], "Europe/Berlin")
@@ -154,10 +155,19 @@ def test_the_reminder_goes_once_to_those_who_neither_answered_nor_skipped(
     clock.advance(hours=2)
     run_job(bot, pulse_schedule.TICK_JOB)
     run_job(bot, pulse_schedule.TICK_JOB)
-    assert dms(slack, reminder) == {f"D{cara}": 1, f"D{dan}": 1}
+    # Dan chose "Stop asking me" in this round's DM: no reminder either.
+    assert dms(slack, reminder) == {f"D{cara}": 1}
     reminded = {i["user_id"]: i["reminded_at"] for i in table(bot, "pulse_invites")}
-    assert reminded == {anna: None, ben: None, cara: "2026-11-25T13:00:00Z",
-                        dan: "2026-11-25T13:00:00Z"}  # fmt: skip
+    assert reminded == {anna: None, ben: None, cara: "2026-11-25T13:00:00Z", dan: None}
+
+    # At close the reminder's buttons go too, with the first DMs: all alike.
+    clock.advance(days=5)
+    run_job(bot, pulse_schedule.TICK_JOB)
+    closed_text, _ = pulse_dm.closed_message()
+    updated = [(c["channel"], c["ts"]) for c in slack.calls_to("chat.update")
+               if c["text"] == closed_text]  # fmt: skip
+    assert len(updated) == 5
+    assert {channel for channel, _ in updated} == {f"D{u}" for u in SMALL}
 
 
 def test_a_round_closes_after_six_days_and_forgets_who_was_asked(
@@ -168,9 +178,16 @@ def test_a_round_closes_after_six_days_and_forgets_who_was_asked(
         rate(bot, user, round_id, score)
     settle(bot)
     assert len(table(bot, "pulse_responders")) == 3
+    key = bytes(bot.rows("pulse_rounds")[0]["hash_key"])
+    hashes = [bytes(r["responder"]) for r in table(bot, "pulse_responders")]
 
     clock.advance(days=6)
     run_job(bot, pulse_schedule.TICK_JOB)
+    # Not even the bytes stay behind: deleted rows are overwritten (secure_delete) and the
+    # WAL, which held copies of their pages, is emptied at close.
+    files = [bot.db_path, bot.db_path.with_name(bot.db_path.name + "-wal")]
+    raw = b"".join(f.read_bytes() for f in files if f.exists())
+    assert key not in raw and not any(h in raw for h in hashes)
     (closed,) = bot.rows("pulse_rounds")
     assert closed["closed_at"] == "2026-11-30T12:00:00Z" and closed["hash_key"] is None
     assert table(bot, "pulse_invites") == [] and table(bot, "pulse_responders") == []
