@@ -1550,7 +1550,7 @@ def pulse_sinks_steady(points: int) -> str:
 
 
 def pulse_summary_heading(closed_on: str, respondents: int) -> str:
-    return f"*Pulse survey* (round closed {closed_on}, {respondents} respondents)"
+    return f"Latest round closed {closed_on}, {respondents} respondents."
 
 
 def pulse_summary_ease(mean: float, change: float | None) -> str:

@@ -22,7 +22,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot import messages, stability
+from bot import messages, pulse_results, stability
 from bot.chart import Trend, trend_png, week_label, weekly_trend, weeks_ending
 from bot.deps import Deps
 from bot.metric_card import card
@@ -139,7 +139,8 @@ def build(
     if check.failure_rising and service is None:
         check = replace(check, services=_where_to_look(deps, year, week))
     shown, total = summaries.open_incidents(db, service, INCIDENTS_SHOWN)
-    return Summary(year, week, service, channel, tz, metrics, trend, check, shown, total)
+    pulse = pulse_results.summary_lines(deps, channel)
+    return Summary(year, week, service, channel, tz, metrics, trend, check, shown, total, pulse)
 
 
 def _where_to_look(deps: Deps, year: int, week: int) -> tuple[ServiceRise, ...]:

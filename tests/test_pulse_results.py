@@ -7,7 +7,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from bot import pulse_dm
+from bot import pulse_dm, summary
 from bot.clock import FixedClock
 from bot.config import Config
 from bot.pulse_results import aggregate, compare, may_show, summary_lines, threshold
@@ -215,7 +215,7 @@ def test_results_show_the_latest_round_next_to_the_previous_one(bot: Bot) -> Non
     assert "Falling: meetings 60% → 0%" in text
     lines = summary_lines(bot.server.deps, CHANNEL)
     assert lines == [
-        "*Pulse survey* (round closed 2026-12-02 13:00 CET, 5 respondents)",
+        "Latest round closed 2026-12-02 13:00 CET, 5 respondents.",
         "Ease of shipping: 4.0 of 5 (+1.0 since the previous round)",
         "Most time lost to: waiting on CI 40%",
         "Rising: waiting on CI 0% → 40%",
@@ -236,10 +236,31 @@ def test_summary_lines_are_empty_until_a_round_may_be_shown(bot: Bot) -> None:
     view_comment(bot, who[0], round_id, "slow")
     close(bot, round_id)
     assert summary_lines(bot.server.deps, CHANNEL) == [
-        "*Pulse survey* (round closed 2026-11-24 13:00 CET, 5 respondents)",
+        "Latest round closed 2026-11-24 13:00 CET, 5 respondents.",
         "Ease of shipping: 2.0 of 5",
         "1 comment: `/pulse results` in the survey's channel shows them.",
     ]
+
+
+def test_the_weekly_summary_of_the_survey_channel_shows_the_latest_round(bot: Bot) -> None:
+    who = people(5)
+    round_id = open_round(bot, who)
+    for person, score in zip(who, (1, 2, 3, 4, 5), strict=True):
+        rate(bot, person, round_id, score)
+    updates(bot, 5)
+    close(bot, round_id)
+    expected = [
+        "Latest round closed 2026-11-24 13:00 CET, 5 respondents.",
+        "Ease of shipping: 3.0 of 5",
+    ]
+    here = summary.build(bot.server.deps, 2026, 47, channel=CHANNEL)
+    assert here.pulse == expected
+    _, blocks = summary.slack_message(here)
+    sections = [b.to_dict()["text"]["text"] for b in blocks if b.type == "section"]
+    assert "\n".join(["*Pulse survey*", *expected]) in sections
+    assert "Ease of shipping: 3.0 of 5" in summary.terminal_text(here)
+    # Another channel's summary does not show this channel's survey.
+    assert summary.build(bot.server.deps, 2026, 47, channel="C0OTHER1").pulse == []
 
 
 def test_no_rounds_yet(bot: Bot) -> None:
