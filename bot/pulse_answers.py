@@ -98,62 +98,54 @@ def _refused(
         respond(**ephemeral(message[0]))
 
 
+# Each reads one click: the round and the save it asks for, or None for a forged value.
+Click = Callable[[dict[str, Any], str], tuple[int, Save] | None]
+
+
+def _ease(action: dict[str, Any], at: str) -> tuple[int, Save] | None:
+    round_id = round_of(action.get("value", ""))
+    score = action.get("value", "").rpartition(":")[2]
+    if round_id is None or score not in {"1", "2", "3", "4", "5"}:
+        return None
+    return round_id, lambda db, user: store.record_ease(db, round_id, user, int(score), at)
+
+
+def _sinks(action: dict[str, Any], at: str) -> tuple[int, Save] | None:
+    round_id = round_of(action.get("block_id", "").partition(":")[2])
+    if round_id is None:
+        return None
+    chosen = [o.get("value", "") for o in action.get("selected_options") or []]
+    return round_id, lambda db, user: store.record_sinks(db, round_id, user, chosen, at)
+
+
+def _skip(action: dict[str, Any], at: str) -> tuple[int, Save] | None:
+    round_id = round_of(action.get("value", ""))
+    if round_id is None:
+        return None
+    return round_id, lambda db, user: store.skip(db, round_id, user, at)
+
+
 def register(app: App, deps: Deps) -> None:
     def now() -> str:
         return utc_text(deps.clock.now())
 
-    @app.action(re.compile(rf"^{pulse_dm.EASE_ACTION}_[1-5]$"))
-    def on_ease(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
-    ) -> None:
-        ack()
-        round_id = round_of(action.get("value", ""))
-        score = action.get("value", "").rpartition(":")[2]
-        if round_id is None or score not in {"1", "2", "3", "4", "5"}:
-            return
-        _save(
-            deps,
-            body,
-            client,
-            respond,
-            round_id,
-            lambda db, user: store.record_ease(db, round_id, user, int(score), now()),
-        )
+    def on_click(read: Click) -> Callable[..., None]:
+        def listener(
+            ack: Ack,
+            body: dict[str, Any],
+            action: dict[str, Any],
+            client: WebClient,
+            respond: Respond,
+        ) -> None:
+            ack()
+            if found := read(action, now()):
+                _save(deps, body, client, respond, *found)
 
-    @app.action(pulse_dm.SINKS_ACTION)
-    def on_sinks(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
-    ) -> None:
-        ack()
-        round_id = round_of(action.get("block_id", "").partition(":")[2])
-        if round_id is None:
-            return
-        chosen = [o.get("value", "") for o in action.get("selected_options") or []]
-        _save(
-            deps,
-            body,
-            client,
-            respond,
-            round_id,
-            lambda db, user: store.record_sinks(db, round_id, user, chosen, now()),
-        )
+        return listener
 
-    @app.action(pulse_dm.SKIP_ACTION)
-    def on_skip(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
-    ) -> None:
-        ack()
-        round_id = round_of(action.get("value", ""))
-        if round_id is None:
-            return
-        _save(
-            deps,
-            body,
-            client,
-            respond,
-            round_id,
-            lambda db, user: store.skip(db, round_id, user, now()),
-        )
+    app.action(re.compile(rf"^{pulse_dm.EASE_ACTION}_[1-5]$"))(on_click(_ease))
+    app.action(pulse_dm.SINKS_ACTION)(on_click(_sinks))
+    app.action(pulse_dm.SKIP_ACTION)(on_click(_skip))
 
     @app.action(pulse_dm.COMMENT_ACTION)
     def on_comment(

@@ -153,11 +153,9 @@ def parse_subscribe(text: str, tz: str) -> Subscribe:
 def _subscribe_word(word: str) -> tuple[str, str]:
     """What a word of `subscribe` is: ("day", "mon"), ("time", "09:00") or ("time zone",
     its IANA name). Raises UsageError."""
-    if day := fields.weekday(word):
-        return "day", day
     try:
-        if time := fields.clock_time(word):
-            return "time", time
+        if found := fields.weekly_time(word):
+            return found
     except FieldError as error:
         raise UsageError(error.problem, messages.DORA_SUBSCRIBE_EXAMPLE) from None
     if zone := _time_zones().get(word.lower()):

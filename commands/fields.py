@@ -43,20 +43,19 @@ def service(value: str) -> str:
     return value
 
 
-def weekday(word: str) -> str | None:
-    """ "Friday", "fri" or "FRI" as "fri"; None when the word is no day."""
-    return _DAYS.get(word.lower())
-
-
-def clock_time(word: str) -> str | None:
-    """ "9:30" as "09:30"; None when the word is not shaped like a time of day at all."""
+def weekly_time(word: str) -> tuple[str, str] | None:
+    """A word of a weekly schedule: ("day", "fri") for "Friday", ("time", "09:30") for
+    "9:30"; None for any other word. A word shaped like a time that is none ("25:00")
+    raises FieldError."""
+    if day := _DAYS.get(word.lower()):
+        return "day", day
     match = _CLOCK_TIME.match(word)
     if match is None:
         return None
     hour, minute = int(match.group(1)), int(match.group(2))
     if hour > 23 or minute > 59:
         raise FieldError("time", messages.bad_clock_time(word))
-    return f"{hour:02d}:{minute:02d}"
+    return "time", f"{hour:02d}:{minute:02d}"
 
 
 def environment(value: str) -> str:

@@ -121,11 +121,9 @@ def _start_word(word: str) -> tuple[str, Any]:
     lower = word.lower()
     if lower in CADENCES:
         return "cadence", lower
-    if day := fields.weekday(word):
-        return "day", day
     try:
-        if time := fields.clock_time(word):
-            return "time", time
+        if found := fields.weekly_time(word):
+            return found
     except FieldError as error:
         raise UsageError(error.problem, messages.PULSE_START_EXAMPLE) from None
     if match := _CHANNEL.match(word) or _CHANNEL_ID.match(word):
