@@ -22,8 +22,8 @@ from slack_sdk.errors import SlackApiError
 from bot import pulse_rounds
 from bot.deps import Deps
 from bot.pulse_rounds import Message
-from bot.times import from_utc_text
-from bot.weekly import trigger
+from bot.times import from_utc_text, utc_text
+from bot.weekly import this_weeks_run, trigger
 from storage import pulse
 from storage.pulse import Survey
 
@@ -44,6 +44,9 @@ MAX_RETRIES = 6
 # margin under the cadence: a round opened a little late last time still counts.
 MIN_GAP_DAYS = {"weekly": 6, "biweekly": 13}
 MISFIRE_GRACE_SECONDS = 3600
+# A round whose time came while no process was up is sent at the next start within a day;
+# later than that, people would get it on the wrong day, so the next one waits its turn.
+CATCH_UP_HOURS = 24
 
 
 def _scheduler(deps: Deps) -> BaseScheduler:
@@ -165,8 +168,26 @@ def tick(deps: Deps, client: WebClient) -> None:
     pulse_rounds.remind(deps, client)
 
 
+def missed(survey: Survey, last_opened: str | None, now: pendulum.DateTime) -> bool:
+    """Whether the survey's latest scheduled round fell while no process was up: its time
+    passed less than CATCH_UP_HOURS ago, after the survey began, with no round since."""
+    run = this_weeks_run(survey, now)
+    if run > now:
+        run = run.subtract(weeks=1)
+    if now - run > timedelta(hours=CATCH_UP_HOURS) or utc_text(run) < survey.created_at:
+        return False
+    return (last_opened is None or from_utc_text(last_opened) < run) and is_due(
+        survey, last_opened, run
+    )
+
+
 def _resume(deps: Deps, client: WebClient) -> None:
     tick(deps, client)
+    now = deps.clock.now()
+    for survey in pulse.active_surveys(deps.store.db):
+        if missed(survey, pulse.last_opened_at(deps.store.db, survey.id), now):
+            log.info("pulse survey %s: sending the round missed while down", survey.id)
+            pulse_rounds.mark_closed(deps, client, pulse_rounds.open_new(deps, survey.id)[1])
     for found in pulse.open_rounds(deps.store.db):
         _send(deps, client, found.id, attempt=0)
 

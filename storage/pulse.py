@@ -24,6 +24,7 @@ class Survey:
     day: str  # mon..sun
     time: str  # HH:MM in `timezone`
     timezone: str
+    created_at: str = ""  # UTC; a round scheduled before it was never missed
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,9 @@ class Invite:
     message_ts: str | None
 
 
-_SURVEY_COLUMNS = "id, channel_id, audience_kind, audience_id, cadence, day, time, timezone"
+_SURVEY_COLUMNS = (
+    "id, channel_id, audience_kind, audience_id, cadence, day, time, timezone, created_at"
+)
 
 
 def _survey(row: sqlite3.Row | None) -> Survey | None:

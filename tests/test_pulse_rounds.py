@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -265,6 +266,44 @@ def test_biweekly_rounds_are_two_weeks_apart_across_restarts(
             "2026-12-11T13:00:00Z",
         ]
     assert dms(slack) == {f"D{u}": 2 for u in SMALL}
+
+
+def test_a_round_missed_while_down_is_sent_at_the_next_start_once(
+    tmp_path: Path, slack: FakeSlack, clock: FixedClock
+) -> None:
+    slack.channel_members[CHANNEL] = SMALL
+    clock.set("2026-11-27T12:00:00Z")  # Friday 13:00 in Berlin, an hour before the round
+    with serve(tmp_path, slack, clock) as first:
+        start(first, "start weekly friday 14:00")
+    clock.set("2026-11-27T15:30:00Z")  # down at 14:00; back at 16:30
+    with serve(tmp_path, slack, clock) as second:
+        settle(second)
+        assert [r["opened_at"] for r in second.rows("pulse_rounds")] == ["2026-11-27T15:30:00Z"]
+    clock.set("2026-11-27T16:00:00Z")
+    with serve(tmp_path, slack, clock) as third:
+        settle(third)
+        assert len(third.rows("pulse_rounds")) == 1
+    assert dms(slack) == {f"D{u}": 1 for u in SMALL}
+
+
+@pytest.mark.parametrize(
+    ("created", "now", "expected"),
+    [
+        ("2026-11-20T09:00:00Z", "2026-11-27T13:00:00Z", True),  # at the time itself
+        ("2026-11-20T09:00:00Z", "2026-11-28T12:59:00Z", True),  # within a day
+        ("2026-11-20T09:00:00Z", "2026-11-28T13:01:00Z", False),  # more than a day late
+        ("2026-11-27T14:00:00Z", "2026-11-27T15:00:00Z", False),  # started after the time
+        ("2026-11-20T09:00:00Z", "2026-11-27T12:59:00Z", False),  # last week's is too old
+    ],
+)
+def test_which_start_up_sends_a_missed_round(created: str, now: str, expected: bool) -> None:
+    survey = replace(_survey("weekly"), created_at=created)  # Friday 14:00 Berlin = 13:00Z
+    assert pulse_schedule.missed(survey, None, pendulum.parse(now)) is expected
+    # A round opened at or after the scheduled time means nothing was missed.
+    assert not pulse_schedule.missed(survey, "2026-11-27T13:00:00Z", pendulum.parse(now))
+    # Biweekly: last round a week before, so this week's time was not a round's.
+    fortnightly = replace(survey, cadence="biweekly")
+    assert not pulse_schedule.missed(fortnightly, "2026-11-20T13:00:00Z", pendulum.parse(now))
 
 
 def test_the_cron_job_uses_day_names_in_the_team_time_zone(bot: Bot, slack: FakeSlack) -> None:
