@@ -38,14 +38,31 @@ def failures_by_service(
     for baseline `[start, middle)` and recent `[middle, end)`, with deployments and failures
     counted as the metrics count them (storage.schema.FAILED)."""
     marks = ", ".join("?" for _ in environments)
+    # Deployments by service from the time index alone, and failures from the few deploys
+    # an incident or a rollback names: testing every deployment of the 12 weeks for
+    # both took 0.3 s on a million deploys.
     rows = db.conn.execute(
-        f"""SELECT service, sum(NOT recent), sum(failed AND NOT recent), sum(recent),
-                   sum(failed AND recent)
-            FROM (SELECT d.service AS service, d.deployed_at >= ? AS recent, {FAILED} AS failed
-                  FROM deploys d
-                  WHERE d.status = 'success' AND d.environment IN ({marks})
-                    AND d.deployed_at >= ? AND d.deployed_at < ?)
+        f"""WITH shipped AS (
+                SELECT d.id, d.service, d.deployed_at >= ? AS recent FROM deploys d
+                WHERE d.status = 'success' AND d.environment IN ({marks})
+                  AND d.deployed_at >= ? AND d.deployed_at < ?),
+            named AS (
+                SELECT deploy_id AS id FROM incidents WHERE deploy_id IS NOT NULL
+                UNION
+                -- Without the hint SQLite scans a covering index of every deploy.
+                SELECT rollback_of FROM deploys INDEXED BY deploys_rollback_of
+                WHERE rollback_of IS NOT NULL AND status = 'success' AND deployed_at >= ?),
+            failed AS (
+                SELECT d.service, d.deployed_at >= ? AS recent
+                FROM named JOIN deploys d ON d.id = named.id
+                WHERE d.status = 'success' AND d.environment IN ({marks})
+                  AND d.deployed_at >= ? AND d.deployed_at < ? AND {FAILED})
+            SELECT service, sum(base), sum(f_base), sum(recent), sum(f_recent)
+            FROM (SELECT service, NOT recent AS base, recent, 0 AS f_base, 0 AS f_recent
+                  FROM shipped
+                  UNION ALL
+                  SELECT service, 0, 0, NOT recent, recent FROM failed)
             GROUP BY service ORDER BY service""",
-        (middle, *environments, start, end),
+        (middle, *environments, start, end, start, middle, *environments, start, end),
     ).fetchall()
     return [(str(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in rows]
