@@ -44,6 +44,84 @@ def slash_form(
     }
 
 
+def block_actions(
+    *,
+    user: str,
+    channel: str,
+    message: dict[str, Any],
+    ts: str,
+    action: dict[str, Any],
+    trigger_id: str,
+    response_url: str,
+) -> dict[str, Any]:
+    """The payload Slack sends when someone uses an element of a message in `channel`:
+    `message` as Slack shows it (text, blocks), `action` the element's part of it."""
+    return {
+        "type": "block_actions",
+        "token": "legacy",
+        "api_app_id": "A0APP001",
+        "user": {"id": user, "username": user.lower(), "team_id": TEAM},
+        "team": {"id": TEAM, "domain": "acme"},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "trigger_id": trigger_id,
+        "container": {
+            "type": "message",
+            "message_ts": ts,
+            "channel_id": channel,
+            "is_ephemeral": False,
+        },
+        "channel": {"id": channel, "name": "directmessage" if channel[0] == "D" else "deploys"},
+        "message": {
+            "type": "message",
+            "user": BOT_USER,
+            "ts": ts,
+            "text": message["text"],
+            "blocks": message["blocks"],
+        },
+        "state": {"values": {}},
+        "response_url": response_url,
+        "actions": [{**action, "action_ts": "1700000100.000001"}],
+    }
+
+
+def view_submission(
+    *,
+    user: str,
+    callback_id: str,
+    private_metadata: str,
+    values: dict[str, dict[str, Any]],
+    view_id: str,
+    trigger_id: str,
+    blocks: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The payload Slack sends when someone presses Save on a modal; `values` is the
+    view's state: {block_id: {action_id: element state}}."""
+    return {
+        "type": "view_submission",
+        "token": "legacy",
+        "api_app_id": "A0APP001",
+        "team": {"id": TEAM, "domain": "acme"},
+        "user": {"id": user, "username": user.lower(), "team_id": TEAM},
+        "is_enterprise_install": False,
+        "trigger_id": trigger_id,
+        "view": {
+            "id": view_id,
+            "team_id": TEAM,
+            "type": "modal",
+            "callback_id": callback_id,
+            "private_metadata": private_metadata,
+            "blocks": blocks or [],
+            "state": {"values": values},
+            "hash": "1700000200.abcdef",
+            "title": {"type": "plain_text", "text": "Shipshape"},
+            "app_id": "A0APP001",
+            "bot_id": "B0BOT001",
+        },
+        "response_urls": [],
+    }
+
+
 @dataclass
 class Call:
     method: str

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.conftest import SECRET, Bot, Reply, sign
-from tests.fake_slack import TEAM
+from tests.fake_slack import TEAM, view_submission
 
 EXAMPLE = "For example: `/deploy api v1.2.3 env=production sha=a1b2c3d`"
 
@@ -123,28 +123,15 @@ def submission(
         else:  # pragma: no cover - the deploy modal has no other kinds
             raise AssertionError(kind)
         state[block_id] = {element["action_id"]: entry}
-    return {
-        "type": "view_submission",
-        "token": "legacy",
-        "api_app_id": "A0APP001",
-        "team": {"id": TEAM, "domain": "acme"},
-        "user": {"id": user, "username": "alice", "name": "alice", "team_id": TEAM},
-        "trigger_id": "trigger.submit",
-        "view": {
-            "id": view_id,
-            "team_id": TEAM,
-            "type": "modal",
-            "callback_id": view["callback_id"],
-            "private_metadata": view.get("private_metadata", ""),
-            "blocks": view["blocks"],
-            "state": {"values": state},
-            "hash": "1700000000.abcd",
-            "app_id": "A0APP001",
-            "bot_id": "B0BOT001",
-        },
-        "response_urls": [],
-        "is_enterprise_install": False,
-    }
+    return view_submission(
+        user=user,
+        callback_id=view["callback_id"],
+        private_metadata=view.get("private_metadata", ""),
+        values=state,
+        view_id=view_id,
+        trigger_id="trigger.submit",
+        blocks=view["blocks"],
+    )
 
 
 # ---- recording ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Bot, Reply
-from tests.fake_slack import TEAM
+from tests.fake_slack import TEAM, block_actions, view_submission
 
 CHANNEL = "C0CHAN01"
 OPEN_EXAMPLE = 'For example: `/incident open api Checkout errors sev=2 at="15m ago"`'
@@ -92,79 +92,42 @@ def ephemeral_text(reply: Reply) -> str:
     return reply.text
 
 
-def block_actions(message: dict[str, Any], value: str, *, trigger_id: str) -> dict[str, Any]:
+def change_link_click(message: dict[str, Any], value: str, *, trigger_id: str) -> dict[str, Any]:
     """The payload Slack sends when someone clicks "Change link" on an incident message."""
-    ts = message["ts"]
-    element = button(message)
-    return {
-        "type": "block_actions",
-        "token": "legacy",
-        "api_app_id": "A0APP001",
-        "user": {"id": "U0BOB0001", "username": "bob", "team_id": TEAM},
-        "team": {"id": TEAM, "domain": "acme"},
-        "enterprise": None,
-        "is_enterprise_install": False,
-        "trigger_id": trigger_id,
-        "container": {
-            "type": "message",
-            "message_ts": ts,
-            "channel_id": CHANNEL,
-            "is_ephemeral": False,
-        },
-        "channel": {"id": CHANNEL, "name": "deploys"},
-        "message": {
-            "type": "message",
-            "user": "UBOT0001",
-            "ts": ts,
-            "text": message["text"],
-            "blocks": message["blocks"],
-        },
-        "state": {"values": {}},
-        "response_url": "https://hooks.slack.com/actions/T0TEAM01/1/x",
-        "actions": [
-            {
-                "action_id": element["action_id"],
-                "block_id": "incident_actions",
-                "text": {"type": "plain_text", "text": "Change link", "emoji": True},
-                "value": value,
-                "type": "button",
-                "action_ts": "1700000100.000001",
-            }
-        ],
+    action = {
+        "action_id": button(message)["action_id"],
+        "block_id": "incident_actions",
+        "text": {"type": "plain_text", "text": "Change link", "emoji": True},
+        "value": value,
+        "type": "button",
     }
+    return block_actions(
+        user="U0BOB0001",
+        channel=CHANNEL,
+        message=message,
+        ts=message["ts"],
+        action=action,
+        trigger_id=trigger_id,
+        response_url="https://hooks.slack.com/actions/T0TEAM01/1/x",
+    )
 
 
-def view_submission(
+def modal_save(
     callback_id: str,
     values: dict[str, dict[str, Any]],
     *,
     view_id: str,
     private_metadata: str,
 ) -> dict[str, Any]:
-    """The payload Slack sends when someone presses Save on a modal."""
-    return {
-        "type": "view_submission",
-        "token": "legacy",
-        "api_app_id": "A0APP001",
-        "team": {"id": TEAM, "domain": "acme"},
-        "user": {"id": "U0ALICE1", "username": "alice", "team_id": TEAM},
-        "is_enterprise_install": False,
-        "trigger_id": f"trigger.{view_id}",
-        "view": {
-            "id": view_id,
-            "team_id": TEAM,
-            "type": "modal",
-            "callback_id": callback_id,
-            "private_metadata": private_metadata,
-            "blocks": [],
-            "state": {"values": {block: {"value": state} for block, state in values.items()}},
-            "hash": "1700000200.abcdef",
-            "title": {"type": "plain_text", "text": "Shipshape"},
-            "app_id": "A0APP001",
-            "bot_id": "B0BOT001",
-        },
-        "response_urls": [],
-    }
+    """The payload Slack sends when someone presses Save on an incident modal."""
+    return view_submission(
+        user="U0ALICE1",
+        callback_id=callback_id,
+        private_metadata=private_metadata,
+        values={block: {"value": state} for block, state in values.items()},
+        view_id=view_id,
+        trigger_id=f"trigger.{view_id}",
+    )
 
 
 def text_input(value: str | None) -> dict[str, Any]:
@@ -186,7 +149,7 @@ def with_ts(bot: Bot, post: dict[str, Any], incident_id: int) -> dict[str, Any]:
 def open_link_modal(bot: Bot, message: dict[str, Any], incident_id: int) -> dict[str, Any]:
     """Click "Change link"; returns the view passed to views.open."""
     before = len(bot.slack.calls_to("views.open"))
-    payload = block_actions(message, str(incident_id), trigger_id=f"trig.link.{before}")
+    payload = change_link_click(message, str(incident_id), trigger_id=f"trig.link.{before}")
     reply = bot.interact(payload)
     assert reply.status == 200
     call = bot.slack.wait_for("views.open", count=before + 1)[-1]
@@ -195,7 +158,7 @@ def open_link_modal(bot: Bot, message: dict[str, Any], incident_id: int) -> dict
 
 
 def submit_link(bot: Bot, view: dict[str, Any], value: str | None, view_id: str) -> Reply:
-    payload = view_submission(
+    payload = modal_save(
         "incident_link_modal",
         {"deploy": text_input(value)},
         view_id=view_id,
@@ -849,7 +812,7 @@ def _modal_values(**given: str | None) -> dict[str, dict[str, Any]]:
 
 
 def _submit_modal(bot: Bot, view_id: str, **given: str | None) -> Reply:
-    payload = view_submission(
+    payload = modal_save(
         "incident_modal",
         _modal_values(**given),
         view_id=view_id,

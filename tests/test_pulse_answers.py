@@ -19,7 +19,7 @@ from storage import pulse, pulse_answers
 from storage.pulse import Survey
 from storage.pulse_answers import SINKS, has_responded, responder_hash
 from tests.conftest import NOW, Bot, Reply
-from tests.fake_slack import TEAM
+from tests.fake_slack import block_actions, view_submission
 
 CHANNEL = "C0CHAN01"
 ALICE, BOB, CAROL, MALLORY = "U0ALICE1", "U0BOB001", "U0CAROL1", "U0MALLRY"
@@ -77,37 +77,19 @@ def element(message: dict[str, Any], action_id: str) -> tuple[str, dict[str, Any
     raise AssertionError(f"no {action_id} in the DM")
 
 
-def block_actions(
+def dm_click(
     bot: Bot, user: str, message: dict[str, Any], action: dict[str, Any], ts: str
 ) -> dict[str, Any]:
     """The payload Slack sends when someone uses an element of the survey DM."""
-    return {
-        "type": "block_actions",
-        "token": "legacy",
-        "api_app_id": "A0APP001",
-        "user": {"id": user, "username": user.lower(), "team_id": TEAM},
-        "team": {"id": TEAM, "domain": "acme"},
-        "enterprise": None,
-        "is_enterprise_install": False,
-        "trigger_id": f"trigger.pulse.{next(_ids)}",
-        "container": {
-            "type": "message",
-            "message_ts": ts,
-            "channel_id": dm(user),
-            "is_ephemeral": False,
-        },
-        "channel": {"id": dm(user), "name": "directmessage"},
-        "message": {
-            "type": "message",
-            "user": "UBOT0001",
-            "ts": ts,
-            "text": message["text"],
-            "blocks": message["blocks"],
-        },
-        "state": {"values": {}},
-        "response_url": bot.slack.response_url("pulse"),
-        "actions": [{**action, "action_ts": "1700000100.000001"}],
-    }
+    return block_actions(
+        user=user,
+        channel=dm(user),
+        message=message,
+        ts=ts,
+        action=action,
+        trigger_id=f"trigger.pulse.{next(_ids)}",
+        response_url=bot.slack.response_url("pulse"),
+    )
 
 
 def click(bot: Bot, user: str, round_id: int, action_id: str, *, ts: str = "") -> Reply:
@@ -121,7 +103,7 @@ def click(bot: Bot, user: str, round_id: int, action_id: str, *, ts: str = "") -
         "text": button["text"],
         "value": button["value"],
     }
-    return bot.interact(block_actions(bot, user, message, action, ts or ts_of(user)))
+    return bot.interact(dm_click(bot, user, message, action, ts or ts_of(user)))
 
 
 def tick(bot: Bot, user: str, round_id: int, sinks: list[str]) -> Reply:
@@ -135,7 +117,7 @@ def tick(bot: Bot, user: str, round_id: int, sinks: list[str]) -> Reply:
         "block_id": block_id,
         "selected_options": [options[s] for s in sinks],
     }
-    return bot.interact(block_actions(bot, user, message, action, ts_of(user)))
+    return bot.interact(dm_click(bot, user, message, action, ts_of(user)))
 
 
 def rate(bot: Bot, user: str, round_id: int, score: int) -> Reply:
@@ -178,35 +160,17 @@ def open_comment(bot: Bot, user: str, round_id: int) -> dict[str, Any]:
 def submit_comment(bot: Bot, user: str, view: dict[str, Any], comment: str | None) -> Reply:
     """The payload Slack sends when someone presses Save on the comment form."""
     return bot.interact(
-        {
-            "type": "view_submission",
-            "token": "legacy",
-            "api_app_id": "A0APP001",
-            "team": {"id": TEAM, "domain": "acme"},
-            "user": {"id": user, "username": user.lower(), "team_id": TEAM},
-            "is_enterprise_install": False,
-            "trigger_id": f"trigger.submit.{next(_ids)}",
-            "view": {
-                "id": f"V0PULSE{next(_ids):02d}",
-                "team_id": TEAM,
-                "type": "modal",
-                "callback_id": view["callback_id"],
-                "private_metadata": view["private_metadata"],
-                "blocks": view["blocks"],
-                "state": {
-                    "values": {
-                        pulse_dm.COMMENT_BLOCK: {
-                            "value": {"type": "plain_text_input", "value": comment}
-                        }
-                    }
-                },
-                "hash": "1700000200.abcdef",
-                "title": view["title"],
-                "app_id": "A0APP001",
-                "bot_id": "B0BOT001",
+        view_submission(
+            user=user,
+            callback_id=view["callback_id"],
+            private_metadata=view["private_metadata"],
+            values={
+                pulse_dm.COMMENT_BLOCK: {"value": {"type": "plain_text_input", "value": comment}}
             },
-            "response_urls": [],
-        }
+            view_id=f"V0PULSE{next(_ids):02d}",
+            trigger_id=f"trigger.submit.{next(_ids)}",
+            blocks=view["blocks"],
+        )
     )
 
 
@@ -292,7 +256,7 @@ def test_an_unknown_time_sink_in_a_forged_payload_is_dropped(bot: Bot) -> None:
         "block_id": f"pulse_sinks:{round_id}",
         "selected_options": [{"value": "ci"}, {"value": "U0ALICE1"}, {"value": "x" * 5000}],
     }
-    bot.interact(block_actions(bot, ALICE, message, action, "1700000000.1"))
+    bot.interact(dm_click(bot, ALICE, message, action, "1700000000.1"))
     updates(bot, 1)
     assert answers(bot)[0]["sinks"] == '["ci"]'
 
@@ -423,11 +387,11 @@ def test_a_forged_round_id_is_refused(bot: Bot) -> None:
     open_round(bot)
     message = survey_dm(999)
     action = {"type": "button", "action_id": "pulse_ease_3", "block_id": "x", "value": "999:3"}
-    bot.interact(block_actions(bot, ALICE, message, action, "1700000000.1"))
+    bot.interact(dm_click(bot, ALICE, message, action, "1700000000.1"))
     assert bot.slack.wait_for("response_url")[0]["text"] == messages.PULSE_NOT_INVITED
     for value in ("abc:3", "1:9", ""):
         action = {"type": "button", "action_id": "pulse_ease_3", "block_id": "x", "value": value}
-        assert bot.interact(block_actions(bot, ALICE, message, action, "1.1")).status == 200
+        assert bot.interact(dm_click(bot, ALICE, message, action, "1.1")).status == 200
     settle(bot)
     assert answers(bot) == []
 
@@ -475,7 +439,7 @@ def test_stop_asking_me_and_start_again(bot: Bot) -> None:
     message = {"text": update["text"], "blocks": update["blocks"]}
     action = {"type": "button", "action_id": start["action_id"], "block_id": "pulse_stopped",
               "text": start["text"], "value": start["value"]}  # fmt: skip
-    bot.interact(block_actions(bot, ALICE, message, action, ts_of(ALICE)))
+    bot.interact(dm_click(bot, ALICE, message, action, ts_of(ALICE)))
     update = updates(bot, 2)[-1]
     assert bot.server.store.query("SELECT * FROM pulse_opt_outs") == []
     # The round is still open, so the questions come back with the note.
@@ -492,7 +456,7 @@ def test_start_again_after_the_round_closed_just_confirms(bot: Bot) -> None:
     message = {"text": update["text"], "blocks": update["blocks"]}
     action = {"type": "button", "action_id": start["action_id"], "block_id": "b",
               "text": start["text"], "value": start["value"]}  # fmt: skip
-    bot.interact(block_actions(bot, ALICE, message, action, "1700000000.1"))
+    bot.interact(dm_click(bot, ALICE, message, action, "1700000000.1"))
     assert updates(bot, 2)[-1]["text"] == messages.PULSE_RESTARTED
     assert bot.server.store.query("SELECT * FROM pulse_opt_outs") == []
 
