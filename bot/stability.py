@@ -59,8 +59,29 @@ class Shortfall:
     have: int
 
 
+class _Rates:
+    """Change failure rates of the recent and the baseline weeks; None without deployments."""
+
+    recent_failed: int
+    recent_deployments: int
+    baseline_failed: int
+    baseline_deployments: int
+
+    @property
+    def recent_rate(self) -> float | None:
+        return _share(self.recent_failed, self.recent_deployments)
+
+    @property
+    def baseline_rate(self) -> float | None:
+        return _share(self.baseline_failed, self.baseline_deployments)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
 @dataclass(frozen=True)
-class ServiceRise:
+class ServiceRise(_Rates):
     """One service's change failure rate, baseline against recent."""
 
     service: str
@@ -70,24 +91,14 @@ class ServiceRise:
     baseline_deployments: int
 
     @property
-    def recent_rate(self) -> float:
-        return self.recent_failed / self.recent_deployments
-
-    @property
-    def baseline_rate(self) -> float | None:
-        if not self.baseline_deployments:
-            return None
-        return self.baseline_failed / self.baseline_deployments
-
-    @property
     def rise(self) -> float:
         # A service new in the recent weeks is measured against a rate of 0: all it
         # failed is new.
-        return self.recent_rate - (self.baseline_rate or 0.0)
+        return (self.recent_rate or 0.0) - (self.baseline_rate or 0.0)
 
 
 @dataclass(frozen=True)
-class Check:
+class Check(_Rates):
     outcome: Outcome
     recent_deployments: int  # k_r
     baseline_deployments: int  # k_b
@@ -107,18 +118,6 @@ class Check:
     @property
     def baseline_per_week(self) -> float:
         return self.baseline_deployments / BASELINE_WEEKS
-
-    @property
-    def recent_rate(self) -> float | None:
-        if not self.recent_deployments:
-            return None
-        return self.recent_failed / self.recent_deployments
-
-    @property
-    def baseline_rate(self) -> float | None:
-        if not self.baseline_deployments:
-            return None
-        return self.baseline_failed / self.baseline_deployments
 
 
 def _frequency_p(k_r: int, k_b: int) -> float | None:
