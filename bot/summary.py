@@ -253,7 +253,8 @@ def slack_message(summary: Summary) -> tuple[str, list[Block]]:
     title = messages.summary_title(summary.label, summary.service)
     headline, body = check_text(summary.check)
     check = f"{_EMOJI.get(summary.check.outcome, '')}*{headline}* {body}"
-    _, metric_blocks = card(summary.metrics, summary.tz)
+    # The /dora card without its own title and window line: the summary's say the same.
+    _, (_, _, *metric_blocks) = card(summary.metrics, summary.tz)
     incidents = "\n".join([f"*{messages.SUMMARY_INCIDENTS}*", *_incident_lines(summary)])
     on_top = summary.check.outcome in _AT_THE_TOP
     blocks: list[Block] = [HeaderBlock(text=title)]
