@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from contextlib import suppress
 from datetime import timedelta
 
 import pendulum
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.base import BaseScheduler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -23,7 +21,7 @@ from bot import pulse_rounds
 from bot.deps import Deps
 from bot.pulse_rounds import Message
 from bot.times import from_utc_text, utc_text
-from bot.weekly import this_weeks_run, trigger
+from bot.weekly import WeeklyJob, drop, sync_jobs, this_weeks_run, trigger
 from storage import pulse
 from storage.pulse import Survey
 
@@ -92,24 +90,20 @@ def install(deps: Deps, client: WebClient) -> None:
 
 def sync(deps: Deps, client: WebClient) -> None:
     """Make the cron jobs match the active surveys: add, replace, remove."""
-    scheduler = _scheduler(deps)
-    wanted = {f"{JOB_PREFIX}{s.id}": s for s in pulse.active_surveys(deps.store.db)}
-    for job in scheduler.get_jobs():
-        if job.id.startswith(JOB_PREFIX) and job.id not in wanted:
-            job.remove()
-    for name, survey in wanted.items():
-        scheduler.add_job(
-            scheduled_round,
-            trigger(survey),
-            args=(deps, client, survey.id),
-            id=name,
-            name=f"pulse round of survey {survey.id} in {survey.channel_id}",
-            executor=EXECUTOR,
-            replace_existing=True,
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=MISFIRE_GRACE_SECONDS,
+    wanted = {
+        f"{JOB_PREFIX}{s.id}": WeeklyJob(
+            s, (deps, client, s.id), f"pulse round of survey {s.id} in {s.channel_id}"
         )
+        for s in pulse.active_surveys(deps.store.db)
+    }
+    sync_jobs(
+        _scheduler(deps),
+        JOB_PREFIX,
+        wanted,
+        scheduled_round,
+        executor=EXECUTOR,
+        misfire_grace_time=MISFIRE_GRACE_SECONDS,
+    )
 
 
 def resume(deps: Deps, client: WebClient) -> None:
@@ -221,5 +215,4 @@ def _send(deps: Deps, client: WebClient, round_id: int, attempt: int) -> None:
                 misfire_grace_time=None,
             )
             return
-    with suppress(JobLookupError):
-        _scheduler(deps).remove_job(retry)
+    drop(_scheduler(deps), retry)

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from contextlib import suppress
 
-from apscheduler.jobstores.base import JobLookupError
-from apscheduler.schedulers.base import BaseScheduler
 from slack_sdk import WebClient
 
 from bot import summary
 from bot.deps import Deps
 from bot.summary_post import Disabled, Failed, PostResult, post_week
 from bot.times import utc_text
-from bot.weekly import this_weeks_run, trigger
+from bot.weekly import WeeklyJob, drop, sync_jobs, this_weeks_run
 from storage import subscriptions
 
 log = logging.getLogger(__name__)
@@ -45,23 +42,16 @@ def sync(deps: Deps, client: WebClient) -> None:
     scheduler = deps.scheduler
     if scheduler is None:
         return
-    wanted = {job_id(s.channel_id): s for s in subscriptions.every(deps.store.db) if s.enabled}
-    for job in scheduler.get_jobs():
-        if job.id.startswith(JOB_PREFIX) and job.id not in wanted:
-            _drop(scheduler, job.id)
-            _drop(scheduler, RETRY_PREFIX + job.id.removeprefix(JOB_PREFIX))
-    for name, sub in wanted.items():
-        scheduler.add_job(
-            fire,
-            trigger(sub),
-            args=(deps, client, sub.channel_id),
-            id=name,
-            name=f"weekly summary in {sub.channel_id}",
-            replace_existing=True,
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=MISFIRE_GRACE_SECONDS,
+    wanted = {
+        job_id(s.channel_id): WeeklyJob(
+            s, (deps, client, s.channel_id), f"weekly summary in {s.channel_id}"
         )
+        for s in subscriptions.every(deps.store.db)
+        if s.enabled
+    }
+    gone = sync_jobs(scheduler, JOB_PREFIX, wanted, fire, misfire_grace_time=MISFIRE_GRACE_SECONDS)
+    for name in gone:
+        drop(scheduler, RETRY_PREFIX + name.removeprefix(JOB_PREFIX))
 
 
 def fire(deps: Deps, client: WebClient, channel: str) -> PostResult | None:
@@ -83,7 +73,7 @@ def retry(
     sub = subscriptions.get(deps.store.db, channel)
     if sub is None or not sub.enabled:
         if deps.scheduler is not None:
-            _drop(deps.scheduler, RETRY_PREFIX + channel)
+            drop(deps.scheduler, RETRY_PREFIX + channel)
         return None
     result = post_week(deps, client, channel, (year, week))
     _follow_up(deps, client, channel, result, attempt)
@@ -148,9 +138,4 @@ def _follow_up(
             max_instances=1,
         )
     else:
-        _drop(scheduler, RETRY_PREFIX + channel)
-
-
-def _drop(scheduler: BaseScheduler, name: str) -> None:
-    with suppress(JobLookupError):  # gone already: no retry pending, or a concurrent sync
-        scheduler.remove_job(name)
+        drop(scheduler, RETRY_PREFIX + channel)

@@ -1,12 +1,17 @@
 """A weekly time (a day name, HH:MM and a time zone), as weekly summaries and pulse
-surveys keep it: its cron trigger, and its runs around a moment. Pure, so replies and
-start-up catch-ups agree with the scheduler."""
+surveys keep it: its cron trigger, its runs around a moment (pure, so replies and
+start-up catch-ups agree with the scheduler), and the scheduler's jobs kept in step."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable, Mapping
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import pendulum
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 
@@ -48,3 +53,42 @@ def this_weeks_run(sub: Weekly, now: pendulum.DateTime) -> pendulum.DateTime:
     hour, minute = sub.time.split(":")
     return pendulum.datetime(day.year, day.month, day.day, int(hour), int(minute),
                              tz=sub.timezone)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class WeeklyJob:
+    when: Weekly
+    args: tuple[Any, ...]
+    name: str  # what the scheduler's log lines call it
+
+
+def sync_jobs(
+    scheduler: BaseScheduler,
+    prefix: str,
+    wanted: Mapping[str, WeeklyJob],
+    run: Callable[..., object],
+    **options: Any,
+) -> list[str]:
+    """Make the jobs whose ids start with `prefix` match `wanted` (by job id): add, replace,
+    remove. Returns the ids removed. One run at a time, a late run once."""
+    gone = [j.id for j in scheduler.get_jobs() if j.id.startswith(prefix) and j.id not in wanted]
+    for job_id in gone:
+        drop(scheduler, job_id)
+    for job_id, job in wanted.items():
+        scheduler.add_job(
+            run,
+            trigger(job.when),
+            args=job.args,
+            id=job_id,
+            name=job.name,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            **options,
+        )
+    return gone
+
+
+def drop(scheduler: BaseScheduler, job_id: str) -> None:
+    with suppress(JobLookupError):  # gone already: it ran out, or a concurrent sync took it
+        scheduler.remove_job(job_id)
