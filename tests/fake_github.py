@@ -15,9 +15,11 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlparse
+
+from tests.loopback import LoopbackServer
 
 TOKEN = "ghp_test"
 RATE_LIMIT_MESSAGE = "API rate limit exceeded for user ID 1."
@@ -78,10 +80,6 @@ class Limit:
     retry_after: int | None = None  # seconds; otherwise X-RateLimit-Reset in an hour
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-
 class FakeGitHub:
     def __init__(self, repo: str = "acme/app", default_branch: str = "main") -> None:
         self.repo = repo
@@ -93,20 +91,18 @@ class FakeGitHub:
         self.limits: list[Limit] = []
         self._ids = iter(range(9000, 10**9))
         self._lock = threading.Lock()
-        self._server = _Server(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._server = LoopbackServer(self._handler())
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_port}"
 
     def start(self) -> FakeGitHub:
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     # ---- building the repository's history ------------------------------------------------
 

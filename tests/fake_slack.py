@@ -10,9 +10,11 @@ import itertools
 import json
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
+
+from tests.loopback import LoopbackServer
 
 BOT_USER = "UBOT0001"
 TEAM = "T0TEAM01"
@@ -128,11 +130,6 @@ class Call:
     args: dict[str, Any]
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128  # the default 5 overflows under 50 concurrent clients
-
-
 class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
@@ -143,8 +140,7 @@ class FakeSlack:
         self.socket_mode_url = ""  # what apps.connections.open hands out
         self._ts = itertools.count(1)
         self._changed = threading.Condition()
-        self._server = _Server(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._server = LoopbackServer(self._handler())
 
     @property
     def url(self) -> str:
@@ -154,12 +150,11 @@ class FakeSlack:
         return f"http://127.0.0.1:{self._server.server_port}/respond/{name}"
 
     def start(self) -> FakeSlack:
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     def fail_next(self, method: str, error: str) -> None:
         self.errors.setdefault(method, []).append(error)
