@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from bot.windows import FIRST_DAY, LAST_DAY
+
 if TYPE_CHECKING:
     from storage.records import Deploy
 
@@ -50,6 +52,13 @@ def config_bad_admins(values: Sequence[str]) -> str:
     return (
         f"SHIPSHAPE_ADMINS has {', '.join(repr(v) for v in values)}, which are not Slack user "
         "ids. Use ids like U012AB3CD (a person's profile > ... > Copy member ID), comma-separated."
+    )
+
+
+def config_bad_dotenv(path: str, reason: str) -> str:
+    return (
+        f"{path} cannot be read: {reason}. Save it as UTF-8 text (one NAME=value a line), "
+        "or remove it and set the variables in the environment."
     )
 
 
@@ -524,9 +533,17 @@ def dora_bad_window(text: str, reason: str, max_days: int) -> str:
     return f"I can't read `{text}` as a window. Use {DORA_WINDOWS}."
 
 
+WINDOW_DATES = f"{FIRST_DAY} to {LAST_DAY}"
+
+
 def dora_bad_range(start: str, end: str, reason: str, tz: str) -> str:
     if reason == "end_before_start":
         return f"`to={end}` is not after `from={start}`: the window must end after it starts."
+    if reason == "out_of_range":
+        return (
+            f"`from={start} to={end}` goes outside the dates I can report on: "
+            f"give dates from {WINDOW_DATES}."
+        )
     return (
         f"I can't read `from={start} to={end}` as a window. Use dates like "
         f"`from=2026-11-01 to=2026-11-30` (whole days in {tz}, both included), or full times "
@@ -731,6 +748,11 @@ def report_bad_window(text: str, reason: str, max_days: int) -> str:
 def report_bad_dates(start: str, end: str, reason: str, tz: str) -> str:
     if reason == "end_before_start":
         return f"--to {end} is not after --from {start}: the window must end after it starts."
+    if reason == "out_of_range":
+        return (
+            f"--from {start} --to {end} goes outside the dates I can report on: give dates "
+            f"from {WINDOW_DATES}, like --from 2026-11-01 --to 2026-11-30."
+        )
     return (
         f"I can't read --from {start} --to {end} as a window. Use dates like --from 2026-11-01 "
         f"--to 2026-11-30 (whole days in {tz}, both included), or full times like "
