@@ -165,10 +165,36 @@ def bad_service(value: str) -> str:
     )
 
 
-def bad_env(value: str) -> str:
+def bad_env(value: str, limit: int) -> str:
     return (
-        f"`{value}` is not an environment name. Use letters, digits, `.`, `_` or `-`, "
-        "like `env=production` or `env=staging`."
+        f"`{value[:40]}` is not an environment name: give one of 1 to {limit} characters, "
+        'like `env=staging` or, with spaces, `env="eu west"`.'
+    )
+
+
+def env_name(env: str) -> str:
+    """An environment as replies show it: quoted when it has spaces, as it is typed."""
+    return f'"{env}"' if any(c.isspace() for c in env) else env
+
+
+# What a good value of each free-text field looks like, for refusals that name a field.
+_FIELD_EXAMPLES = {
+    "service": ("service name", "api"),
+    "version": ("version", "v1.2.3"),
+    "env": ("environment", "env=staging"),
+    "sha": ("commit sha", "sha=a1b2c3d"),
+    "repo": ("repository", "repo=acme/api"),
+    "url": ("link", "url=https://ci.example.com/run/7"),
+    "title": ("title", "Checkout errors"),
+}
+
+
+def unprintable(key: str, found: str) -> str:
+    what, example = _FIELD_EXAMPLES.get(key, (key, ""))
+    like = f", like `{example}`" if example else ""
+    return (
+        f"The {what} contains {found}, an invisible character that can hide or reorder what "
+        f"people read. Type it again without it{like}."
     )
 
 
@@ -184,8 +210,24 @@ def bad_repo(value: str) -> str:
     return f"`{value}` is not a GitHub repository. Write it as OWNER/NAME, like `repo=acme/api`."
 
 
-def bad_url(value: str) -> str:
-    return f"`{value[:80]}` is not a link. Give a full http(s) URL, like `url=https://ci.example.com/run/7`."
+URL_EXAMPLE = "url=https://ci.example.com/run/7"
+URL_NOT_HTTP = "it does not start with http:// or https://"
+URL_NO_HOST = "it names no host"
+URL_UNREADABLE = "it has a host or port that cannot be read"
+
+
+def url_has(char: str) -> str:
+    return "it has a space in it" if char.isspace() else f"it has `{char}` in it"
+
+
+def bad_url(value: str, problem: str) -> str:
+    return (
+        f"`{value[:80]}` is not a link: {problem}. Give one full http(s) URL, like `{URL_EXAMPLE}`."
+    )
+
+
+def url_too_long(length: int, limit: int) -> str:
+    return f"The link is {length} characters long; the limit is {limit}. Give a shorter one, like `{URL_EXAMPLE}`."
 
 
 def bad_status(value: str) -> str:
@@ -254,7 +296,7 @@ Times: ISO-8601 (`at=2026-11-20T14:05Z`, `at="2026-11-20 14:05"` in the team tim
 def describe_deploy(deploy: Deploy) -> str:
     """ "api v1.2.3 to production"."""
     version = f" {deploy.version}" if deploy.version else ""
-    return f"{deploy.service}{version} to {deploy.environment}"
+    return f"{deploy.service}{version} to {env_name(deploy.environment)}"
 
 
 def deploy_recorded(deploy_id: int, what: str, failed: bool) -> str:
@@ -290,7 +332,7 @@ def link(url: str) -> str:
 
 def no_previous_deploy(service: str, env: str) -> str:
     return (
-        f"There is no earlier successful deploy of {service} to {env} to roll back. "
+        f"There is no earlier successful deploy of {service} to {env_name(env)} to roll back. "
         "Name the deploy with `--rollback=ID` (see `/deploy list`)."
     )
 
@@ -304,8 +346,9 @@ def rollback_other_service(deploy_id: int, its_service: str, service: str) -> st
 
 def rollback_other_environment(deploy_id: int, its_env: str, env: str) -> str:
     return (
-        f"Deploy #{deploy_id} went to {its_env}, not {env}. A rollback undoes a deploy to the "
-        f"same environment: add `env={its_env}` or check the id with `/deploy list`."
+        f"Deploy #{deploy_id} went to {env_name(its_env)}, not {env_name(env)}. A rollback "
+        f"undoes a deploy to the same environment: add `env={env_name(its_env)}` or check the "
+        "id with `/deploy list`."
     )
 
 
@@ -663,7 +706,7 @@ NO_CHANGE = "no change"
 
 
 def report_title(service: str | None, environment: str | None) -> str:
-    where = environment or "production"
+    where = env_name(environment) if environment else "production"
     return f"Delivery health: {service or 'all services'}, {where}"
 
 
