@@ -276,8 +276,9 @@ DEPLOY_EXAMPLE = "/deploy api v1.2.3 env=production sha=a1b2c3d"
 DEPLOY_LIST_GRAMMAR = "/deploy list [SERVICE] [N]"
 DEPLOY_LIST_EXAMPLE = "/deploy list api 10"
 DEPLOY_UNDO_EXAMPLE = "/deploy undo 42"
-MISSING_SERVICE = "Name the service that was deployed."
+MISSING_SERVICE = "The service is missing. Name the service that was deployed."
 UNDO_NEEDS_ONE_ID = "Name one deploy to undo by its id."
+UNDO_MISSING_ID = "The deploy id is missing. Name the deploy to undo by its id."
 HOTFIX = "hotfix"
 DEPLOY_HELP = f"""*Record a deploy*
 `{DEPLOY_GRAMMAR}`
@@ -406,11 +407,20 @@ INCIDENT_OPEN_EXAMPLE = '/incident open api Checkout errors sev=2 at="15m ago"'
 INCIDENT_RESOLVE_EXAMPLE = "/incident resolve 7"
 INCIDENT_LINK_EXAMPLE = "/incident link 7 deploy=42"
 INCIDENT_LIST_EXAMPLE = "/incident list all"
-MISSING_SERVICE_AND_TITLE = "Name the affected service and describe the incident."
-MISSING_TITLE = "Describe the incident in a few words after the service name."
+MISSING_SERVICE_AND_TITLE = (
+    "The service and the title are missing. Name the affected service and describe the incident."
+)
+MISSING_INCIDENT_SERVICE = "The service is missing. Name the affected service."
+MISSING_TITLE = "The title is missing. Describe the incident in a few words after the service name."
 RESOLVE_NEEDS_ONE_ID = "Name one incident to resolve by its id."
+RESOLVE_MISSING_ID = "The incident id is missing. Name the incident to resolve by its id."
 LINK_NEEDS_ID_AND_DEPLOY = (
     "Name the incident and its cause: an incident id and `deploy=ID` or `deploy=none`."
+)
+LINK_MISSING_ID = "The incident id is missing. Name the incident, then its cause."
+LINK_MISSING_DEPLOY = (
+    "The cause is missing. After the incident id give `deploy=ID`, or `deploy=none` when no "
+    "deploy caused it."
 )
 NO_DEPLOY_CAUSED = "No deploy caused this (`deploy=none`): it counts in no deploy's failure rate."
 CHANGE_LINK = "Change link"
@@ -542,7 +552,12 @@ DORA_NO_INDIVIDUALS = (
     "invite gaming and blame rather than better delivery. Nothing was looked up or stored. "
     "Ask about a service or the whole organisation instead, like `/dora api 30d` or `/dora all`."
 )
-DORA_RANGE_NEEDS_BOTH = "`from=` and `to=` go together: give both dates."
+
+
+def dora_range_missing(key: str) -> str:
+    return f"`{key}=` is missing: `from=` and `to=` go together, give both dates."
+
+
 DORA_WINDOW_AND_RANGE = "Give either a window like `7d` or `from=` and `to=`, not both."
 DORA_CHANGE_NEW = "new (none in the window before)"
 

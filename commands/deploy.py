@@ -173,7 +173,9 @@ def _parse_list(text: str) -> ListDeploys:
 
 def _parse_undo(text: str) -> UndoDeploy:
     args = tokenize(text, keys=frozenset(), flags=frozenset(), example=messages.DEPLOY_UNDO_EXAMPLE)
-    if len(args.words) != 2:
+    if len(args.words) < 2:
+        raise UsageError(messages.UNDO_MISSING_ID, messages.DEPLOY_UNDO_EXAMPLE)
+    if len(args.words) > 2:
         raise UsageError(messages.UNDO_NEEDS_ONE_ID, messages.DEPLOY_UNDO_EXAMPLE)
     try:
         return UndoDeploy(fields.record_id("id", args.words[1], "deploy"))
