@@ -66,7 +66,14 @@ def read_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]
     values: dict[str, str] = {}
     env_file = Path(".env")
     if env_file.is_file():
-        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        try:
+            found = dotenv_values(env_file, encoding="utf-8")
+        except (UnicodeDecodeError, OSError) as error:
+            reason = "it is not UTF-8 text" if isinstance(error, UnicodeDecodeError) else str(error)
+            raise ConfigError(
+                [messages.config_bad_dotenv(str(env_file.resolve()), reason)]
+            ) from None
+        values.update({k: v for k, v in found.items() if v is not None})
     values.update(os.environ if environ is None else environ)
     return {k: v.strip() for k, v in values.items()}
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from commands.fields import scrubbed
 from storage import deploys, github, incidents, shipping
 from storage.records import Deploy
 from storage.shipping import Commit
@@ -202,7 +203,7 @@ def issue(
             db,
             {
                 "service": service,
-                "title": " ".join(event.title.split())[:MAX_TITLE] or key,
+                "title": " ".join(scrubbed(event.title).split())[:MAX_TITLE] or key,
                 "started_at": event.created_at,
                 "deploy_id": cause.id if cause else None,
                 "cause": "deploy" if cause else "unknown",

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from bot.windows import FIRST_DAY, LAST_DAY
+
 if TYPE_CHECKING:
     from storage.records import Deploy
 
@@ -50,6 +52,13 @@ def config_bad_admins(values: Sequence[str]) -> str:
     return (
         f"SHIPSHAPE_ADMINS has {', '.join(repr(v) for v in values)}, which are not Slack user "
         "ids. Use ids like U012AB3CD (a person's profile > ... > Copy member ID), comma-separated."
+    )
+
+
+def config_bad_dotenv(path: str, reason: str) -> str:
+    return (
+        f"{path} cannot be read: {reason}. Save it as UTF-8 text (one NAME=value a line), "
+        "or remove it and set the variables in the environment."
     )
 
 
@@ -156,10 +165,36 @@ def bad_service(value: str) -> str:
     )
 
 
-def bad_env(value: str) -> str:
+def bad_env(value: str, limit: int) -> str:
     return (
-        f"`{value}` is not an environment name. Use letters, digits, `.`, `_` or `-`, "
-        "like `env=production` or `env=staging`."
+        f"`{value[:40]}` is not an environment name: give one of 1 to {limit} characters, "
+        'like `env=staging` or, with spaces, `env="eu west"`.'
+    )
+
+
+def env_name(env: str) -> str:
+    """An environment as replies show it: quoted when it has spaces, as it is typed."""
+    return f'"{env}"' if any(c.isspace() for c in env) else env
+
+
+# What a good value of each free-text field looks like, for refusals that name a field.
+_FIELD_EXAMPLES = {
+    "service": ("service name", "api"),
+    "version": ("version", "v1.2.3"),
+    "env": ("environment", "env=staging"),
+    "sha": ("commit sha", "sha=a1b2c3d"),
+    "repo": ("repository", "repo=acme/api"),
+    "url": ("link", "url=https://ci.example.com/run/7"),
+    "title": ("title", "Checkout errors"),
+}
+
+
+def unprintable(key: str, found: str) -> str:
+    what, example = _FIELD_EXAMPLES.get(key, (key, ""))
+    like = f", like `{example}`" if example else ""
+    return (
+        f"The {what} contains {found}, an invisible character that can hide or reorder what "
+        f"people read. Type it again without it{like}."
     )
 
 
@@ -175,8 +210,24 @@ def bad_repo(value: str) -> str:
     return f"`{value}` is not a GitHub repository. Write it as OWNER/NAME, like `repo=acme/api`."
 
 
-def bad_url(value: str) -> str:
-    return f"`{value[:80]}` is not a link. Give a full http(s) URL, like `url=https://ci.example.com/run/7`."
+URL_EXAMPLE = "url=https://ci.example.com/run/7"
+URL_NOT_HTTP = "it does not start with http:// or https://"
+URL_NO_HOST = "it names no host"
+URL_UNREADABLE = "it has a host or port that cannot be read"
+
+
+def url_has(char: str) -> str:
+    return "it has a space in it" if char.isspace() else f"it has `{char}` in it"
+
+
+def bad_url(value: str, problem: str) -> str:
+    return (
+        f"`{value[:80]}` is not a link: {problem}. Give one full http(s) URL, like `{URL_EXAMPLE}`."
+    )
+
+
+def url_too_long(length: int, limit: int) -> str:
+    return f"The link is {length} characters long; the limit is {limit}. Give a shorter one, like `{URL_EXAMPLE}`."
 
 
 def bad_status(value: str) -> str:
@@ -225,8 +276,9 @@ DEPLOY_EXAMPLE = "/deploy api v1.2.3 env=production sha=a1b2c3d"
 DEPLOY_LIST_GRAMMAR = "/deploy list [SERVICE] [N]"
 DEPLOY_LIST_EXAMPLE = "/deploy list api 10"
 DEPLOY_UNDO_EXAMPLE = "/deploy undo 42"
-MISSING_SERVICE = "Name the service that was deployed."
+MISSING_SERVICE = "The service is missing. Name the service that was deployed."
 UNDO_NEEDS_ONE_ID = "Name one deploy to undo by its id."
+UNDO_MISSING_ID = "The deploy id is missing. Name the deploy to undo by its id."
 HOTFIX = "hotfix"
 DEPLOY_HELP = f"""*Record a deploy*
 `{DEPLOY_GRAMMAR}`
@@ -245,7 +297,7 @@ Times: ISO-8601 (`at=2026-11-20T14:05Z`, `at="2026-11-20 14:05"` in the team tim
 def describe_deploy(deploy: Deploy) -> str:
     """ "api v1.2.3 to production"."""
     version = f" {deploy.version}" if deploy.version else ""
-    return f"{deploy.service}{version} to {deploy.environment}"
+    return f"{deploy.service}{version} to {env_name(deploy.environment)}"
 
 
 def deploy_recorded(deploy_id: int, what: str, failed: bool) -> str:
@@ -281,7 +333,7 @@ def link(url: str) -> str:
 
 def no_previous_deploy(service: str, env: str) -> str:
     return (
-        f"There is no earlier successful deploy of {service} to {env} to roll back. "
+        f"There is no earlier successful deploy of {service} to {env_name(env)} to roll back. "
         "Name the deploy with `--rollback=ID` (see `/deploy list`)."
     )
 
@@ -295,8 +347,9 @@ def rollback_other_service(deploy_id: int, its_service: str, service: str) -> st
 
 def rollback_other_environment(deploy_id: int, its_env: str, env: str) -> str:
     return (
-        f"Deploy #{deploy_id} went to {its_env}, not {env}. A rollback undoes a deploy to the "
-        f"same environment: add `env={its_env}` or check the id with `/deploy list`."
+        f"Deploy #{deploy_id} went to {env_name(its_env)}, not {env_name(env)}. A rollback "
+        f"undoes a deploy to the same environment: add `env={env_name(its_env)}` or check the "
+        "id with `/deploy list`."
     )
 
 
@@ -354,11 +407,20 @@ INCIDENT_OPEN_EXAMPLE = '/incident open api Checkout errors sev=2 at="15m ago"'
 INCIDENT_RESOLVE_EXAMPLE = "/incident resolve 7"
 INCIDENT_LINK_EXAMPLE = "/incident link 7 deploy=42"
 INCIDENT_LIST_EXAMPLE = "/incident list all"
-MISSING_SERVICE_AND_TITLE = "Name the affected service and describe the incident."
-MISSING_TITLE = "Describe the incident in a few words after the service name."
+MISSING_SERVICE_AND_TITLE = (
+    "The service and the title are missing. Name the affected service and describe the incident."
+)
+MISSING_INCIDENT_SERVICE = "The service is missing. Name the affected service."
+MISSING_TITLE = "The title is missing. Describe the incident in a few words after the service name."
 RESOLVE_NEEDS_ONE_ID = "Name one incident to resolve by its id."
+RESOLVE_MISSING_ID = "The incident id is missing. Name the incident to resolve by its id."
 LINK_NEEDS_ID_AND_DEPLOY = (
     "Name the incident and its cause: an incident id and `deploy=ID` or `deploy=none`."
+)
+LINK_MISSING_ID = "The incident id is missing. Name the incident, then its cause."
+LINK_MISSING_DEPLOY = (
+    "The cause is missing. After the incident id give `deploy=ID`, or `deploy=none` when no "
+    "deploy caused it."
 )
 NO_DEPLOY_CAUSED = "No deploy caused this (`deploy=none`): it counts in no deploy's failure rate."
 CHANGE_LINK = "Change link"
@@ -490,7 +552,12 @@ DORA_NO_INDIVIDUALS = (
     "invite gaming and blame rather than better delivery. Nothing was looked up or stored. "
     "Ask about a service or the whole organisation instead, like `/dora api 30d` or `/dora all`."
 )
-DORA_RANGE_NEEDS_BOTH = "`from=` and `to=` go together: give both dates."
+
+
+def dora_range_missing(key: str) -> str:
+    return f"`{key}=` is missing: `from=` and `to=` go together, give both dates."
+
+
 DORA_WINDOW_AND_RANGE = "Give either a window like `7d` or `from=` and `to=`, not both."
 DORA_CHANGE_NEW = "new (none in the window before)"
 
@@ -524,9 +591,17 @@ def dora_bad_window(text: str, reason: str, max_days: int) -> str:
     return f"I can't read `{text}` as a window. Use {DORA_WINDOWS}."
 
 
+WINDOW_DATES = f"{FIRST_DAY} to {LAST_DAY}"
+
+
 def dora_bad_range(start: str, end: str, reason: str, tz: str) -> str:
     if reason == "end_before_start":
         return f"`to={end}` is not after `from={start}`: the window must end after it starts."
+    if reason == "out_of_range":
+        return (
+            f"`from={start} to={end}` goes outside the dates I can report on: "
+            f"give dates from {WINDOW_DATES}."
+        )
     return (
         f"I can't read `from={start} to={end}` as a window. Use dates like "
         f"`from=2026-11-01 to=2026-11-30` (whole days in {tz}, both included), or full times "
@@ -646,7 +721,7 @@ NO_CHANGE = "no change"
 
 
 def report_title(service: str | None, environment: str | None) -> str:
-    where = environment or "production"
+    where = env_name(environment) if environment else "production"
     return f"Delivery health: {service or 'all services'}, {where}"
 
 
@@ -731,6 +806,11 @@ def report_bad_window(text: str, reason: str, max_days: int) -> str:
 def report_bad_dates(start: str, end: str, reason: str, tz: str) -> str:
     if reason == "end_before_start":
         return f"--to {end} is not after --from {start}: the window must end after it starts."
+    if reason == "out_of_range":
+        return (
+            f"--from {start} --to {end} goes outside the dates I can report on: give dates "
+            f"from {WINDOW_DATES}, like --from 2026-11-01 --to 2026-11-30."
+        )
     return (
         f"I can't read --from {start} --to {end} as a window. Use dates like --from 2026-11-01 "
         f"--to 2026-11-30 (whole days in {tz}, both included), or full times like "

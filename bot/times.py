@@ -12,6 +12,9 @@ from datetime import UTC, datetime
 import pendulum
 
 EARLIEST = pendulum.datetime(2000, 1, 1)
+# No report window reaches further ahead: far enough for any plan, and far from the year
+# 9999 where a window's end or the window before it would overflow datetime.
+LATEST = pendulum.datetime(2100, 1, 1)
 # Clocks drift and people round: a time this far ahead of ours is still taken as "now-ish".
 FUTURE_SLACK_SECONDS = 300
 
@@ -108,9 +111,17 @@ def parse_moment(
             moment = pendulum.datetime(parsed.year, parsed.month, parsed.day, tz=tz)
     if moment is None:
         raise BadTime("unreadable")
+    # Extreme years are judged before converting: 0001-01-01 in UTC+1 (or 9999-12-31 in
+    # UTC-5) is outside datetime's range in UTC, and the conversion raises OverflowError.
+    if moment.year < EARLIEST.year - 1:
+        raise BadTime("too_old")
+    if moment.year > LATEST.year + 1:
+        raise BadTime("future" if not allow_future else "too_late")
     moment = moment.in_timezone("UTC").replace(microsecond=0)
     if not allow_future and moment > now.add(seconds=FUTURE_SLACK_SECONDS):
         raise BadTime("future")
     if moment < EARLIEST:
         raise BadTime("too_old")
+    if moment > LATEST:
+        raise BadTime("too_late")
     return moment

@@ -12,9 +12,12 @@ from dataclasses import dataclass
 
 import pendulum
 
-from bot.times import BadTime, parse_moment
+from bot.times import EARLIEST, LATEST, BadTime, parse_moment
 
 MAX_DAYS = 3650
+# The calendar days a from/to window may name (messages.WINDOW_DATES says them to people).
+FIRST_DAY = EARLIEST.date()
+LAST_DAY = LATEST.date().subtract(days=1)
 _DAYS = re.compile(r"^(\d{1,4})d$")
 _PERIOD = re.compile(r"^(this|last)\s+(week|month|quarter)$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -92,20 +95,29 @@ def iso_week(year: int, week: int, tz: str) -> Window:
 def between(start_text: str, end_text: str, now: pendulum.DateTime, tz: str) -> Window:
     """`from=DATE to=DATE`: whole calendar days in the team time zone, both included; a
     full timestamp is taken as given."""
-    try:
-        if _DATE.match(start_text):
-            start = _local_midnight(pendulum.Date.fromisoformat(start_text), tz)
-        else:
-            start = parse_moment(start_text, tz, now, allow_future=True)
-        if _DATE.match(end_text):
-            end = _local_midnight(pendulum.Date.fromisoformat(end_text).add(days=1), tz)
-        else:
-            end = parse_moment(end_text, tz, now, allow_future=True)
-    except (BadTime, ValueError) as error:
-        raise BadWindow("unreadable_date") from error
+    start = _bound(start_text, now, tz, end=False)
+    end = _bound(end_text, now, tz, end=True)
     if end <= start:
         raise BadWindow("end_before_start")
     return _make(start, end, tz)
+
+
+def _bound(text: str, now: pendulum.DateTime, tz: str, *, end: bool) -> pendulum.DateTime:
+    """One end of a from/to window: a day's midnight (the next day's for the end, which is
+    excluded) or a full time. Raises BadWindow: "out_of_range" outside FIRST_DAY..LAST_DAY,
+    where the window or the one before it could overflow datetime; else "unreadable_date"."""
+    try:
+        if not _DATE.match(text):
+            return parse_moment(text, tz, now, allow_future=True)
+        day = pendulum.Date.fromisoformat(text)
+    except BadTime as error:
+        reason = "out_of_range" if str(error) in ("too_old", "too_late") else "unreadable_date"
+        raise BadWindow(reason) from error
+    except ValueError as error:
+        raise BadWindow("unreadable_date") from error
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise BadWindow("out_of_range")
+    return _local_midnight(day.add(days=1) if end else day, tz)
 
 
 def parse(text: str, now: pendulum.DateTime, tz: str) -> Window:

@@ -173,7 +173,9 @@ def _parse_list(text: str) -> ListDeploys:
 
 def _parse_undo(text: str) -> UndoDeploy:
     args = tokenize(text, keys=frozenset(), flags=frozenset(), example=messages.DEPLOY_UNDO_EXAMPLE)
-    if len(args.words) != 2:
+    if len(args.words) < 2:
+        raise UsageError(messages.UNDO_MISSING_ID, messages.DEPLOY_UNDO_EXAMPLE)
+    if len(args.words) > 2:
         raise UsageError(messages.UNDO_NEEDS_ONE_ID, messages.DEPLOY_UNDO_EXAMPLE)
     try:
         return UndoDeploy(fields.record_id("id", args.words[1], "deploy"))
@@ -201,15 +203,16 @@ def record(deps: Deps, new: NewDeploy, source_key: str, channel_id: str | None) 
             return Recorded(existing, created=False, rolled_back=target)
         at = utc_text(new.deployed_at)
         target = None
+        same = deploys.same_environments(new.environment, deps.config.production_environments)
         if new.rollback == PREVIOUS:
-            target = deploys.latest_success(db, new.service, [new.environment], at)
+            target = deploys.latest_success(db, new.service, same, at)
             if target is None:
                 raise FieldError(
                     "rollback", messages.no_previous_deploy(new.service, new.environment)
                 )
         elif new.rollback is not None:
             target = deploys.get(db, new.rollback)
-            problem = _rollback_problem(target, new, new.rollback, at)
+            problem = _rollback_problem(target, new, new.rollback, at, same)
             if problem:
                 raise FieldError("rollback", problem)
         deploy = deploys.insert(
@@ -235,12 +238,14 @@ def record(deps: Deps, new: NewDeploy, source_key: str, channel_id: str | None) 
     return Recorded(deploy, created=True, rolled_back=target)
 
 
-def _rollback_problem(target: Deploy | None, new: NewDeploy, wanted: int, at: str) -> str | None:
+def _rollback_problem(
+    target: Deploy | None, new: NewDeploy, wanted: int, at: str, environments: tuple[str, ...]
+) -> str | None:
     if target is None:
         return messages.deploy_not_found(wanted)
     if target.service != new.service:
         return messages.rollback_other_service(target.id, target.service, new.service)
-    if target.environment != new.environment:
+    if target.environment not in environments:
         return messages.rollback_other_environment(target.id, target.environment, new.environment)
     if target.status != "success":
         return messages.rollback_of_failed(target.id)

@@ -199,7 +199,8 @@ def _window(words: list[str], options: dict[str, str], tz: str, now: pendulum.Da
             problem = messages.dora_bad_window(text, str(error), MAX_DAYS)
             raise UsageError(problem, messages.DORA_WINDOW_EXAMPLE) from None
     if start is None or end is None:
-        raise UsageError(messages.DORA_RANGE_NEEDS_BOTH, messages.DORA_RANGE_EXAMPLE)
+        missing = "to" if end is None else "from"
+        raise UsageError(messages.dora_range_missing(missing), messages.DORA_RANGE_EXAMPLE)
     if words:
         raise UsageError(messages.DORA_WINDOW_AND_RANGE, messages.DORA_RANGE_EXAMPLE)
     try:

@@ -4,6 +4,7 @@ naming the option, so slash commands and modals report the same problem the same
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import urlparse
 
 import pendulum
@@ -13,7 +14,6 @@ from bot.times import BadTime, parse_moment
 from commands.args import FieldError
 
 _SERVICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,79}$")
-_ENV = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
 _SHA = re.compile(r"^[0-9a-f]{7,40}$")
 _REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 _ID = re.compile(r"^#?(\d{1,12})$")
@@ -31,14 +31,40 @@ _DAYS = {
 }  # fmt: skip
 DAY_WORDS = frozenset(_DAYS)
 _CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+# Characters that are never part of what people mean to write: C0 and C1 controls (NUL,
+# escape sequences) and the bidirectional embeddings, overrides and isolates that make text
+# read differently from what it is ("Trojan Source"). The marks U+200E and U+200F stay
+# allowed: right-to-left writers use them, and they cannot reorder a run of text.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAKS = re.compile(r"[\t\r\n]")
+# A link is one URL: no spaces, and none of the characters of Slack's <url|label> syntax.
+_NOT_IN_URL = re.compile(r"[\s<>|]")
 MAX_VERSION = 100
 MAX_TITLE = 200
 MAX_URL = 500
+# GitHub's limit on an environment name: any name it gives fits.
+MAX_ENV = 255
 NONE = "none"
 
 
+def printable(key: str, value: str) -> str:
+    """`value` unless it holds a control or bidirectional-override character; every free-text
+    field is checked with this, so a refusal names the character the same way everywhere."""
+    if found := _UNPRINTABLE.search(value):
+        char = found.group()
+        name = unicodedata.name(char, "a control character")
+        raise FieldError(key, messages.unprintable(key, f"U+{ord(char):04X} ({name})"))
+    return value
+
+
+def scrubbed(text: str) -> str:
+    """Text that must be stored whatever it holds (a GitHub issue title): each control or
+    bidirectional-override character becomes a space."""
+    return _UNPRINTABLE.sub(" ", text)
+
+
 def service(value: str) -> str:
-    if not _SERVICE.match(value):
+    if not _SERVICE.match(printable("service", value)):
         raise FieldError("service", messages.bad_service(value))
     return value
 
@@ -59,37 +85,51 @@ def weekly_time(word: str) -> tuple[str, str] | None:
 
 
 def environment(value: str) -> str:
-    env = value.lower()
-    if not _ENV.match(env):
-        raise FieldError("env", messages.bad_env(value))
+    """Any name a person or GitHub gives, spaces included ("eu west"), in lower case as the
+    GitHub events store it."""
+    env = printable("env", value).strip().lower()
+    if not env or len(env) > MAX_ENV:
+        raise FieldError("env", messages.bad_env(value, MAX_ENV))
     return env
 
 
 def version(value: str) -> str:
+    printable("version", value)
     if len(value) > MAX_VERSION or any(c.isspace() for c in value):
         raise FieldError("version", messages.bad_version(value, MAX_VERSION))
     return value
 
 
 def sha(value: str) -> str:
-    lowered = value.lower()
+    lowered = printable("sha", value).lower()
     if not _SHA.match(lowered):
         raise FieldError("sha", messages.bad_sha(value))
     return lowered
 
 
 def repo(value: str) -> str:
-    if not _REPO.match(value):
+    if not _REPO.match(printable("repo", value)):
         raise FieldError("repo", messages.bad_repo(value))
     return value
 
 
 def url(value: str) -> str:
-    if match := _SLACK_LINK.match(value):
+    """One clean http(s) link: Slack's `<url|label>` is unwrapped (the label is not kept)."""
+    if match := _SLACK_LINK.match(printable("url", value)):
         value = match.group(1)
-    parsed = urlparse(value)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc or len(value) > MAX_URL:
-        raise FieldError("url", messages.bad_url(value))
+    if len(value) > MAX_URL:
+        raise FieldError("url", messages.url_too_long(len(value), MAX_URL))
+    if found := _NOT_IN_URL.search(value):
+        raise FieldError("url", messages.bad_url(value, messages.url_has(found.group())))
+    try:
+        parsed = urlparse(value)
+        host, _ = parsed.hostname, parsed.port  # .port raises on a port that is none
+    except ValueError:
+        raise FieldError("url", messages.bad_url(value, messages.URL_UNREADABLE)) from None
+    if parsed.scheme.lower() not in ("http", "https"):
+        raise FieldError("url", messages.bad_url(value, messages.URL_NOT_HTTP))
+    if not host:
+        raise FieldError("url", messages.bad_url(value, messages.URL_NO_HOST))
     return value
 
 
@@ -107,7 +147,8 @@ def severity(value: str) -> int:
 
 
 def title(value: str) -> str:
-    value = " ".join(value.split())
+    # Tabs and line breaks are how pasted text arrives: they become spaces, like runs of them.
+    value = " ".join(printable("title", _LINE_BREAKS.sub(" ", value)).split())
     if not value:
         raise FieldError("title", messages.MISSING_TITLE)
     if len(value) > MAX_TITLE:

@@ -113,7 +113,10 @@ def _parse_open(text: str, tz: str, now: pendulum.DateTime) -> OpenIncident:
 def build(values: dict[str, str], tz: str, now: pendulum.DateTime) -> OpenIncident:
     """An incident from named values (the command's words and options, or the modal)."""
     if not values.get("service"):
-        raise FieldError("service", messages.MISSING_SERVICE_AND_TITLE)
+        missing = messages.MISSING_INCIDENT_SERVICE
+        if not values.get("title", "").strip():
+            missing = messages.MISSING_SERVICE_AND_TITLE
+        raise FieldError("service", missing)
     service = fields.service(values["service"])
     return OpenIncident(
         service=service,
@@ -127,7 +130,9 @@ def build(values: dict[str, str], tz: str, now: pendulum.DateTime) -> OpenIncide
 def _parse_resolve(text: str, tz: str, now: pendulum.DateTime) -> ResolveIncident:
     example = messages.INCIDENT_RESOLVE_EXAMPLE
     args = tokenize(text, keys=frozenset({"at"}), flags=frozenset(), example=example)
-    if len(args.words) != 2:
+    if len(args.words) < 2:
+        raise UsageError(messages.RESOLVE_MISSING_ID, example)
+    if len(args.words) > 2:
         raise UsageError(messages.RESOLVE_NEEDS_ONE_ID, example)
     at = args.options.get("at")
     return ResolveIncident(
@@ -139,8 +144,12 @@ def _parse_resolve(text: str, tz: str, now: pendulum.DateTime) -> ResolveInciden
 def _parse_link(text: str) -> LinkIncident:
     example = messages.INCIDENT_LINK_EXAMPLE
     args = tokenize(text, keys=frozenset({"deploy"}), flags=frozenset(), example=example)
-    if len(args.words) != 2 or "deploy" not in args.options:
+    if len(args.words) < 2:
+        raise UsageError(messages.LINK_MISSING_ID, example)
+    if len(args.words) > 2:
         raise UsageError(messages.LINK_NEEDS_ID_AND_DEPLOY, example)
+    if "deploy" not in args.options:
+        raise UsageError(messages.LINK_MISSING_DEPLOY, example)
     return LinkIncident(
         incident_id=fields.record_id("id", args.words[1], "incident"),
         deploy_id=fields.deploy_ref("deploy", args.options["deploy"]),

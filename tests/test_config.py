@@ -355,3 +355,20 @@ def test_a_bad_value_in_dotenv_is_reported(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.chdir(tmp_path)
     problem = only_problem(read_environment({}))
     assert "SHIPSHAPE_TIMEZONE" in problem
+
+
+# ---- issue 11: a .env that is not UTF-8 ----------------------------------------------------
+
+
+def test_a_dotenv_that_is_not_utf8_is_one_problem_naming_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".env").write_bytes(
+        b"SLACK_BOT_TOKEN=xoxb-1\nSHIPSHAPE_TIMEZONE=Europe/Z\xfcrich\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as raised:
+        read_environment({})
+    (problem,) = raised.value.problems
+    assert str(tmp_path / ".env") in problem
+    assert "not UTF-8 text" in problem

@@ -480,7 +480,7 @@ def test_modal_failed_status_and_rollback_previous(bot: Bot) -> None:
     ("values", "block", "needle"),
     [
         ({"service": "api", "at": "tomorrow-ish"}, "at", "`at=tomorrow-ish`"),
-        ({"service": "api", "env": "bad env!"}, "env", "`bad env!` is not an environment"),
+        ({"service": "api", "env": "bad\u202eenv"}, "env", "The environment contains U+202E"),
         ({"service": "my service"}, "service", "`my service` is not a service name"),
         ({"service": "api", "at": "2026-11-25T12:00Z"}, "at", "in the future"),
         ({"service": "api", "sha": "xyz"}, "sha", "not a commit sha"),
@@ -510,7 +510,9 @@ def test_modal_missing_service(bot: Bot) -> None:
     view = open_modal(bot)
     reply = bot.interact(submission(view, {"version": "v1"}))
     assert reply.json["response_action"] == "errors"
-    assert reply.json["errors"] == {"service": "Name the service that was deployed."}
+    assert reply.json["errors"] == {
+        "service": "The service is missing. Name the service that was deployed."
+    }
     assert bot.rows("deploys") == []
 
 
@@ -533,7 +535,7 @@ def test_modal_submitted_twice_stores_one(bot: Bot) -> None:
 
 def test_modal_after_error_can_be_fixed_and_saved(bot: Bot) -> None:
     view = open_modal(bot)
-    bad = bot.interact(submission(view, {"service": "api", "env": "bad env!"}))
+    bad = bot.interact(submission(view, {"service": "api", "env": "bad\x00env"}))
     assert bad.json["response_action"] == "errors"
     good = bot.interact(submission(view, {"service": "api", "env": "staging"}))
     assert good.json.get("response_action") is None
@@ -767,7 +769,7 @@ def test_bad_status(bot: Bot) -> None:
 
 
 def test_bad_env(bot: Bot) -> None:
-    assert_refused(bot, 'api env="bad env!"', "`bad env!` is not an environment name")
+    assert_refused(bot, 'api env="bad\x1benv"', "The environment contains U+001B")
 
 
 def test_bad_sha(bot: Bot) -> None:
@@ -951,3 +953,154 @@ def test_not_in_channel_falls_back_to_response_url(bot: Bot) -> None:
     assert len(bot.slack.calls_to("chat.postMessage")) == 1
     row = only_row(bot)
     assert (row["service"], row["version"], row["channel_id"]) == ("api", "v1.2.3", "G0PRIVATE")
+
+
+# ---- issue 11: text that is not text, links, environments, rollbacks -----------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "needles"),
+    [
+        (
+            "api v1\u202egpj.exe",
+            ("The version contains U+202E (RIGHT-TO-LEFT OVERRIDE)", "`v1.2.3`"),
+        ),
+        ("api v1\x00", ("The version contains U+0000 (a control character)",)),
+        ('api v1 env="eu\u2066west"', ("The environment contains U+2066", "`env=staging`")),
+        ("api v1 sha=abc\u202e1234", ("The commit sha contains U+202E", "`sha=a1b2c3d`")),
+        ("api v1 repo=acme/a\x1bpi", ("The repository contains U+001B",)),
+        ("api\u202d v1", ("The service name contains U+202D",)),
+        ("api v1 url=https://ci.example.com/\x85run", ("The link contains U+0085",)),
+    ],
+)
+def test_control_and_bidi_characters_are_refused_by_name(
+    bot: Bot, text: str, needles: tuple[str, ...]
+) -> None:
+    shown = assert_refused(bot, text, *needles)
+    assert "\u202e" not in shown and "\x00" not in shown  # named, not echoed
+
+
+@pytest.mark.parametrize(
+    ("url", "needle"),
+    [
+        ('"https://ci.example.com/run 7"', "it has a space in it"),
+        ("https://ci.example.com/run/<!channel>", "it has `<` in it"),
+        ("https://ci.example.com/run|Click", "it has `|` in it"),
+        ("https://ci.example.com/run>7", "it has `>` in it"),
+        ("javascript:alert(1)", "it does not start with http:// or https://"),
+        ("ftp://ci.example.com/run/7", "it does not start with http:// or https://"),
+        ("https://user@/run", "it names no host"),
+        ("https://[::1/run", "it has a host or port that cannot be read"),
+        ("https://ci.example.com:99999/run", "it has a host or port that cannot be read"),
+        (
+            "https://ci.example.com/" + "a" * 500,
+            "The link is 523 characters long; the limit is 500",
+        ),
+    ],
+)
+def test_url_must_be_one_clean_http_link(bot: Bot, url: str, needle: str) -> None:
+    assert_refused(bot, f"api v1 url={url}", needle, "`url=https://ci.example.com/run/7`")
+
+
+def test_a_slack_link_keeps_only_its_url_not_its_label(bot: Bot) -> None:
+    post = record(bot, "api v1 url=<https://evil.example/run/7|ClickToResolve>")
+    assert only_row(bot)["url"] == "https://evil.example/run/7"
+    assert "ClickToResolve" not in json.dumps(post)
+
+
+@pytest.mark.parametrize(
+    ("values", "block", "needle"),
+    [
+        ({"service": "api", "version": "v1\u202e"}, "version", "U+202E"),
+        ({"service": "api", "env": "eu\x00west"}, "env", "U+0000"),
+        ({"service": "api", "url": "https://ci.example.com/a b"}, "url", "it has a space in it"),
+        ({"service": "api", "url": "https://x.example|Click"}, "url", "it has `|` in it"),
+    ],
+)
+def test_modal_refuses_unclean_text_in_its_field(
+    bot: Bot, values: dict[str, Any], block: str, needle: str
+) -> None:
+    view = open_modal(bot)
+    reply = bot.interact(submission(view, values))
+    assert reply.json["response_action"] == "errors", reply.body
+    assert list(reply.json["errors"]) == [block]
+    assert needle in reply.json["errors"][block]
+    assert bot.rows("deploys") == []
+
+
+@pytest.mark.parametrize("env", ["eu west", "EU West", "Production (EU)", "staging/β"])
+def test_any_printable_environment_is_accepted_and_quoted_when_it_has_spaces(
+    bot: Bot, env: str
+) -> None:
+    post = record(bot, f'api v1 env="{env}"')
+    stored = env.lower()
+    assert only_row(bot)["environment"] == stored
+    shown = f'"{stored}"' if " " in stored else stored
+    assert post["text"] == f"Deploy #1 recorded: api v1 to {shown}"
+
+
+def test_environment_from_the_modal_may_have_spaces(bot: Bot) -> None:
+    view = open_modal(bot)
+    reply = bot.interact(submission(view, {"service": "api", "env": "EU West"}))
+    assert reply.status == 200 and reply.body == "", reply.body
+    (post,) = bot.slack.wait_for("chat.postMessage")
+    assert post["text"] == 'Deploy #1 recorded: api to "eu west"'
+
+
+def test_an_overlong_environment_is_refused(bot: Bot) -> None:
+    assert_refused(bot, "api v1 env=" + "e" * 256, "is not an environment name", "1 to 255")
+
+
+def test_rollback_by_id_across_production_names(bot: Bot) -> None:
+    record(bot, "api v1 at=2h ago")  # 1: production
+    record(bot, "worker v2 at=1h ago env=prod")  # 2: another service
+    post = record(bot, "api v0 env=prod --rollback=1")
+    assert "rolls back #1 (api v1 to production)" in context_text(post)
+    assert bot.rows("deploys")[-1]["rollback_of"] == 1
+
+
+def test_bare_rollback_finds_the_previous_deploy_under_another_production_name(
+    bot: Bot,
+) -> None:
+    record(bot, "api v1 at=3h ago env=prod")  # 1
+    record(bot, "api v2 at=2h ago")  # 2: production, the latest before
+    record(bot, "api v3 at=1h ago env=staging")  # 3: not production
+    post = record(bot, "api v1 env=prod --rollback")
+    assert "rolls back #2 (api v2 to production)" in context_text(post)
+
+
+def test_rollback_outside_production_still_needs_the_same_environment(bot: Bot) -> None:
+    record(bot, "api v1 at=1h ago env=staging")
+    _refused_rollback(
+        bot,
+        "api v0 env=stage --rollback=1",
+        "Deploy #1 went to staging, not stage",
+        "`env=staging`",
+    )
+
+
+def test_rollback_refusal_quotes_an_environment_with_spaces(bot: Bot) -> None:
+    record(bot, 'api v1 at=1h ago env="eu west"')
+    _refused_rollback(bot, "api v0 --rollback=1", 'add `env="eu west"`')
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("api at=0001-01-01T00:00+01:00", "`at=0001-01-01T00:00+01:00` is before the year 2000"),
+        ("api at=0001-01-01", "`at=0001-01-01` is before the year 2000"),
+        ("api at=9999-12-31T23:00-05:00", "`at=9999-12-31T23:00-05:00` is in the future"),
+        ("api at=9999-12-31", "`at=9999-12-31` is in the future"),
+    ],
+)
+def test_extreme_dates_are_refused_not_crashed_on(bot: Bot, text: str, needle: str) -> None:
+    assert_refused(bot, text, needle)
+
+
+def test_missing_parts_are_named(bot: Bot) -> None:
+    assert_refused(bot, "env=prod sha=a1b2c3d", "The service is missing.")
+    reply = bot.command("/deploy", "undo")
+    assert assert_ephemeral(reply) == (
+        ":warning: The deploy id is missing. Name the deploy to undo by its id.\n"
+        "For example: `/deploy undo 42`"
+    )

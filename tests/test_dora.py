@@ -383,8 +383,16 @@ RANGE_EXAMPLE = "For example: `/dora api from=2026-11-01 to=2026-11-30`"
             "`0d` is not a window I can show: use 1d to 3650d.",
             "For example: `/dora api last month`",
         ),
-        ("from=2026-11-01", "`from=` and `to=` go together: give both dates.", RANGE_EXAMPLE),
-        ("api to=2026-11-30", "`from=` and `to=` go together: give both dates.", RANGE_EXAMPLE),
+        (
+            "from=2026-11-01",
+            "`to=` is missing: `from=` and `to=` go together, give both dates.",
+            RANGE_EXAMPLE,
+        ),
+        (
+            "api to=2026-11-30",
+            "`from=` is missing: `from=` and `to=` go together, give both dates.",
+            RANGE_EXAMPLE,
+        ),
         (
             "from=2026-11-30 to=2026-11-01",
             "`to=2026-11-01` is not after `from=2026-11-30`: the window must end after it starts.",
@@ -434,8 +442,8 @@ def test_a_too_long_request_is_refused(bot: Bot) -> None:
 
 
 def test_a_bad_environment_is_refused(bot: Bot) -> None:
-    reply = dora(bot, "env=Prod!")
-    assert reply.text.startswith(":warning: `Prod!` is not an environment name.")
+    reply = dora(bot, "env=" + "p" * 256)
+    assert reply.text.startswith(":warning: `" + "p" * 40 + "` is not an environment name")
 
 
 # ---- App Home ----------------------------------------------------------------------------
@@ -509,3 +517,58 @@ def test_app_home_ignores_the_messages_tab(bot: Bot) -> None:
     assert bot.post("/slack/events", body, sign(body), "application/json").status == 200
     settle(bot)
     assert bot.slack.calls_to("views.publish") == []
+
+
+# ---- issue 11: extreme dates, environments with spaces, what is missing ---------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from=0001-01-01 to=9999-12-31",
+        "api from=0001-01-01 to=2026-11-01",
+        "from=2026-11-01 to=9999-12-31",
+        "from=1999-12-31 to=2026-11-01",
+        "from=2026-11-01 to=2100-01-01",
+        "from=0001-01-01T00:00+01:00 to=2026-11-01",
+        "from=2026-11-01 to=9999-12-31T23:59-05:00",
+    ],
+)
+def test_dates_outside_the_range_get_a_usage_reply_naming_it(bot: Bot, text: str) -> None:
+    reply = dora(bot, text)
+    assert reply.text.startswith(":warning: `" + text.removeprefix("api ") + "` goes outside")
+    assert "give dates from 2000-01-01 to 2099-12-31" in reply.text
+    assert reply.text.endswith(RANGE_EXAMPLE)
+    assert_nothing_posted(bot)
+
+
+def test_the_widest_range_is_answered_with_its_previous_window(history: Bot) -> None:
+    reply = dora(history, "from=2000-01-01 to=2099-12-31")
+    assert reply.text.startswith("Delivery health"), reply.text
+    assert "went wrong" not in reply.text
+
+
+def test_an_environment_with_spaces_is_counted_and_shown_quoted(bot: Bot) -> None:
+    record(bot, "/deploy", 'api v1 env="eu west" at=2026-11-20T10:00Z')
+    reply = dora(bot, 'api 7d env="EU West"')
+    assert header(reply.json["blocks"]) == 'Delivery health: api, "eu west"'
+    assert metric(reply.json["blocks"], "Deployment frequency").startswith(
+        "*Deployment frequency*: 1 "
+    )
+
+
+def test_an_environment_with_a_control_character_is_refused(bot: Bot) -> None:
+    reply = dora(bot, 'env="prod\u202e"')
+    assert reply.text.startswith(":warning: The environment contains U+202E"), reply.text
+    assert reply.text.endswith("For example: `/dora api 30d`")
+
+
+@pytest.mark.parametrize(
+    ("text", "missing"), [("from=2026-11-01", "to"), ("to=2026-11-30", "from")]
+)
+def test_a_range_names_the_missing_end(bot: Bot, text: str, missing: str) -> None:
+    reply = dora(bot, text)
+    assert reply.text == (
+        f":warning: `{missing}=` is missing: `from=` and `to=` go together, give both dates.\n"
+        f"{RANGE_EXAMPLE}"
+    )

@@ -744,3 +744,12 @@ def test_a_failed_fetch_is_logged_and_the_deploy_stays(
     assert len(hub_with_api.rows("deploys")) == 1
     assert hub_with_api.rows("changes") == []
     assert "fetching its commits from GitHub failed" in caplog.text
+
+
+def test_an_issue_title_keeps_no_control_or_bidi_characters(hub: Bot) -> None:
+    # A webhook must be stored, so GitHub's text is cleaned at the edge instead of refused.
+    payload = issue("opened", ["incident"], "2026-11-20T11:00:00Z")
+    payload["issue"]["title"] = "Checkout \u202edown\x00 for <!channel>\u2066 users\u2069"
+    ok(deliver(hub, "issues", payload))
+    [incident] = hub.rows("incidents")
+    assert incident["title"] == "Checkout down for <!channel> users"

@@ -603,7 +603,7 @@ def test_resolving_an_unknown_incident_is_refused(bot: Bot) -> None:
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("resolve", "Name one incident to resolve by its id."),
+        ("resolve", "The incident id is missing. Name the incident to resolve by its id."),
         ("resolve 1 2", "Name one incident to resolve by its id."),
         ("resolve first", "`first` is not a incident id. Ids are numbers, like `42` or `#42`."),
     ],
@@ -657,7 +657,7 @@ def test_link_to_none_updates_and_says_so(bot: Bot) -> None:
     assert link_section(update) == NO_DEPLOY
 
 
-@pytest.mark.parametrize("text", ["link 1", "link 1 none", "link deploy=2", "link 1 2 deploy=2"])
+@pytest.mark.parametrize("text", ["link 1 none", "link 1 2 deploy=2"])
 def test_link_without_an_incident_and_deploy_is_refused(bot: Bot, text: str) -> None:
     reply = bot.command("/incident", text)
     assert_refused(
@@ -882,7 +882,7 @@ def test_modal_submission_with_deploy_none(bot: Bot) -> None:
         (
             {"service": "api", "title": "   "},
             "title",
-            "Describe the incident in a few words after the service name.",
+            "The title is missing. Describe the incident in a few words after the service name.",
         ),
         (
             {"service": "api", "title": "x" * 201},
@@ -892,7 +892,7 @@ def test_modal_submission_with_deploy_none(bot: Bot) -> None:
         (
             {"service": "", "title": "Checkout errors"},
             "service",
-            "Name the affected service and describe the incident.",
+            "The service is missing. Name the affected service.",
         ),
         (
             {"service": "api gateway", "title": "Checkout errors"},
@@ -951,15 +951,20 @@ def test_modal_submission_linking_a_failed_attempt_names_the_deploy_field(bot: B
             " `help`.",
             OPEN_EXAMPLE,
         ),
-        ("open", "Name the affected service and describe the incident.", OPEN_EXAMPLE),
+        (
+            "open",
+            "The service and the title are missing. Name the affected service and describe the"
+            " incident.",
+            OPEN_EXAMPLE,
+        ),
         (
             "open api",
-            "Describe the incident in a few words after the service name.",
+            "The title is missing. Describe the incident in a few words after the service name.",
             OPEN_EXAMPLE,
         ),
         (
             "open api sev=2",
-            "Describe the incident in a few words after the service name.",
+            "The title is missing. Describe the incident in a few words after the service name.",
             OPEN_EXAMPLE,
         ),
         (
@@ -1168,3 +1173,122 @@ def test_undoing_a_deploy_updates_the_messages_of_its_incidents(bot: Bot) -> Non
     assert (update["channel"], update["ts"]) == (CHANNEL, ts)
     assert link_section(update).startswith("Not linked to a deploy")
     assert "deploy #1" not in link_section(update)
+
+
+# ---- issue 11: what is missing, text that is not text, extreme dates, production names ----
+
+
+@pytest.mark.parametrize(
+    ("text", "problem", "example"),
+    [
+        (
+            "open api",
+            "The title is missing. Describe the incident in a few words after the service name.",
+            OPEN_EXAMPLE,
+        ),
+        (
+            "open",
+            "The service and the title are missing. Name the affected service and describe the"
+            " incident.",
+            OPEN_EXAMPLE,
+        ),
+        (
+            "open sev=2",
+            "The service and the title are missing. Name the affected service and describe the"
+            " incident.",
+            OPEN_EXAMPLE,
+        ),
+        (
+            "resolve",
+            "The incident id is missing. Name the incident to resolve by its id.",
+            RESOLVE_EXAMPLE,
+        ),
+        (
+            "link",
+            "The incident id is missing. Name the incident, then its cause.",
+            LINK_EXAMPLE,
+        ),
+        (
+            "link deploy=2",
+            "The incident id is missing. Name the incident, then its cause.",
+            LINK_EXAMPLE,
+        ),
+        (
+            "link 7",
+            "The cause is missing. After the incident id give `deploy=ID`, or `deploy=none` when"
+            " no deploy caused it.",
+            LINK_EXAMPLE,
+        ),
+    ],
+)
+def test_a_refusal_names_what_is_missing(bot: Bot, text: str, problem: str, example: str) -> None:
+    assert_refused(bot, bot.command("/incident", text), problem, example)
+
+
+@pytest.mark.parametrize(
+    ("title", "found"),
+    [
+        ("Checkout \u202edown", "U+202E (RIGHT-TO-LEFT OVERRIDE)"),
+        ("Checkout \u2067down", "U+2067 (RIGHT-TO-LEFT ISOLATE)"),
+        ("Checkout\x00 down", "U+0000 (a control character)"),
+        ("Checkout \x1b[31mdown", "U+001B (a control character)"),
+    ],
+)
+def test_a_title_with_control_or_bidi_characters_is_refused(
+    bot: Bot, title: str, found: str
+) -> None:
+    problem = (
+        f"The title contains {found}, an invisible character that can hide or reorder what"
+        " people read. Type it again without it, like `Checkout errors`."
+    )
+    assert_refused(bot, bot.command("/incident", f"open api {title}"), problem, OPEN_EXAMPLE)
+
+
+def test_the_modal_refuses_a_bidi_override_in_the_title_field(bot: Bot) -> None:
+    reply = _submit_modal(bot, "V0MODAL11", service="api", title="Checkout \u202edown")
+    assert reply.json["response_action"] == "errors"
+    assert list(reply.json["errors"]) == ["title"]
+    assert "U+202E" in reply.json["errors"]["title"]
+    settle(bot)
+    assert bot.rows("incidents") == []
+
+
+def test_a_title_pasted_over_lines_is_one_line(bot: Bot) -> None:
+    reply = _submit_modal(bot, "V0MODAL12", service="api", title="Checkout\n\tdown")
+    assert reply.status == 200 and reply.body == "", reply.body
+    settle(bot)
+    assert incident(bot, 1)["title"] == "Checkout down"
+
+
+@pytest.mark.parametrize(
+    ("at", "problem"),
+    [
+        ("0001-01-01", "`at=0001-01-01` is before the year 2000. Check the date."),
+        ("0001-01-01T00:00+01:00", "`at=0001-01-01T00:00+01:00` is before the year 2000."),
+        (
+            "9999-12-31T23:59-05:00",
+            "`at=9999-12-31T23:59-05:00` is in the future. Record things once they have happened.",
+        ),
+    ],
+)
+def test_extreme_start_times_are_refused(bot: Bot, at: str, problem: str) -> None:
+    reply = bot.command("/incident", f"open api Checkout errors at={at}")
+    assert ephemeral_text(reply).startswith(f":warning: {problem}"), reply.text
+    assert reply.text.endswith(OPEN_EXAMPLE)
+    settle(bot)
+    assert bot.rows("incidents") == []
+
+
+def test_extreme_resolve_time_is_refused(bot: Bot) -> None:
+    open_incident(bot, "open api Checkout errors at=2026-11-24T09:00Z")
+    reply = bot.command("/incident", "resolve 1 at=0001-01-01")
+    assert "`at=0001-01-01` is before the year 2000" in ephemeral_text(reply)
+    assert incident(bot, 1)["resolved_at"] is None
+
+
+def test_auto_link_treats_every_production_name_as_one_production(bot: Bot) -> None:
+    deploy(bot, "api v1 at=2026-11-24T08:00Z")  # production
+    prod = deploy(bot, "api v2 env=prod at=2026-11-24T09:00Z")  # the latest production deploy
+    deploy(bot, "api v3 env=staging at=2026-11-24T10:00Z")
+    open_incident(bot, "open api Checkout errors at=2026-11-24T10:30Z")
+    assert (incident(bot, 1)["deploy_id"], incident(bot, 1)["cause"]) == (prod, "deploy")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot import messages
-from commands import deploy, incident
+from commands import deploy, dora, incident
 from commands.args import UsageError
 from tests.conftest import NOW, Bot
 
@@ -196,3 +197,82 @@ def test_server_answers_random_text_and_a_refusal_stores_nothing(
         assert reply.text.startswith(":warning:"), (text, reply.body)
     if reply.text.startswith(":warning:"):
         assert _counts(bot.db_path) == before, f"{command} {text!r} was refused but stored"
+
+
+# ---- issue 11: any date, any environment, any control character ---------------------------
+
+DORA_REQUESTS = (
+    dora.Query,
+    dora.Help,
+    dora.Subscribe,
+    dora.Unsubscribe,
+    dora.Subscriptions,
+    dora.NamesAPerson,
+)
+ANY_DAY = st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)).map(date.isoformat)
+ANY_TIME = st.builds(
+    lambda day, clock: day + clock,
+    ANY_DAY,
+    st.sampled_from(["T00:00+14:00", "T23:59-12:00", "T12:00Z", " 09:30"]),
+)
+UNPRINTABLE = st.sampled_from(
+    ["\x00", "\x1b", "\x7f", "\x85", "\u202a", "\u202e", "\u2066", "\u2069"]
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(ANY_DAY | ANY_TIME, ANY_DAY | ANY_TIME, ZONES)
+@example("0001-01-01", "9999-12-31", "UTC")
+@example("0001-01-01T00:00+14:00", "2026-01-01", "UTC")
+@example("0001-01-01", "2026-01-01", "Asia/Kolkata")
+@example("2026-01-01", "9999-12-31T23:59-12:00", "America/New_York")
+def test_dora_range_of_any_dates_answers_or_refuses(start: str, end: str, tz: str) -> None:
+    _answer(dora.parse, f'from="{start}" to="{end}"', tz, DORA_REQUESTS)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(ANY_DAY | ANY_TIME, ZONES, st.sampled_from(["/deploy", "/incident"]))
+@example("0001-01-01", "Asia/Kolkata", "/deploy")
+@example("0001-01-01T00:00+14:00", "UTC", "/incident")
+@example("9999-12-31T23:59-12:00", "UTC", "/deploy")
+def test_at_of_any_date_answers_or_refuses(at: str, tz: str, command: str) -> None:
+    if command == "/deploy":
+        _answer(deploy.parse, f'api v1 at="{at}"', tz, DEPLOY_REQUESTS)
+    else:
+        _answer(incident.parse, f'open api Checkout down at="{at}"', tz, INCIDENT_REQUESTS)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    st.sampled_from(
+        ["api {}", "api v1 env={}", "api v1 sha={}", "api v1 repo={}", "api v1 url={}"]
+    ),
+    st.text(max_size=8),
+    UNPRINTABLE,
+    st.text(max_size=8),
+)
+def test_a_control_or_bidi_character_in_any_deploy_field_is_refused(
+    form: str, before: str, char: str, after: str
+) -> None:
+    """Refused, naming the character rather than echoing it; or, at either end of a value,
+    stripped with the spaces around it (NEL is white space to Python)."""
+    value = (before + char + after).replace('"', "")
+    try:
+        request = deploy.parse(form.format(f'"{value}"'), "UTC", MOMENT)
+    except UsageError as error:
+        assert char not in error.problem or error.problem.startswith("I did not expect")
+        return
+    assert char not in repr(request), f"{form.format(value)!r} was accepted"
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.text(min_size=1, max_size=300))
+def test_any_environment_name_is_taken_or_refused_by_name(env: str) -> None:
+    try:
+        request = deploy.parse(f'api v1 env="{env.replace(chr(34), "")}"', "UTC", MOMENT)
+    except UsageError as error:
+        assert error.problem.strip()
+        return
+    assert isinstance(request, deploy.NewDeploy)
+    assert request.environment == request.environment.strip().lower()
+    assert 0 < len(request.environment) <= 255

@@ -365,3 +365,60 @@ def test_trend_figure_has_a_bar_per_week_and_a_gap_for_no_deployments() -> None:
 def test_trend_figure_refuses_uneven_series() -> None:
     with pytest.raises(ValueError, match="same length"):
         trend_figure(WEEKS, COUNTS[:-1], RATES)
+
+
+# ---- issue 11: extreme dates, a .env that is not UTF-8, environments with spaces ------------
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("0001-01-01", "9999-12-31"),
+        ("0001-01-01", "2026-11-01"),
+        ("2026-11-01", "9999-12-31"),
+        ("0001-01-01T00:00+01:00", "2026-11-01"),
+    ],
+)
+def test_report_dates_outside_the_range_are_one_usage_message(
+    small_db: Path, tmp_path: Path, start: str, end: str
+) -> None:
+    result = report(small_db, tmp_path, "--from", start, "--to", end)
+    assert result.returncode == 2, result.stderr
+    assert "goes outside the dates I can report on" in result.stderr
+    assert "from 2000-01-01 to 2099-12-31" in result.stderr
+    assert "--from 2026-11-01 --to 2026-11-30" in result.stderr
+    assert result.stdout == ""
+    assert_no_traceback(result.stdout, result.stderr)
+
+
+def test_report_over_the_widest_range(small_db: Path, tmp_path: Path) -> None:
+    args = ("--from", "2000-01-01", "--to", "2099-12-31", "--json")
+    result = report(small_db, tmp_path, *args)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["window"] == {"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}
+    assert data["previous"]["window"]["from"] == "1899-12-31T00:00:00Z"  # 1900: no leap year
+
+
+def test_a_dotenv_that_is_not_utf8_is_a_configuration_error(small_db: Path, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes(b"SHIPSHAPE_TIMEZONE=Europe/Z\xfcrich\n")
+    result = report(small_db, tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "Shipshape cannot go on:",
+        f"  {tmp_path / '.env'} cannot be read: it is not UTF-8 text. Save it as UTF-8 text"
+        " (one NAME=value a line), or remove it and set the variables in the environment.",
+    ]
+    assert_no_traceback(result.stdout, result.stderr)
+
+
+def test_report_for_an_environment_with_spaces(small_db: Path, tmp_path: Path) -> None:
+    store = Store(small_db)
+    with store.write() as db:
+        _deploy(db, "api", "2026-11-20T10:00:00Z", environment="eu west")
+    store.close()
+    data = json.loads(report(small_db, tmp_path, "--env", "EU West", "--json").stdout)
+    assert data["environment"] == "eu west"
+    assert data["deployment_frequency"]["count"] == 1
+    table = report(small_db, tmp_path, "--env", "eu west", "--window", "7d").stdout
+    assert 'all services, "eu west"' in table

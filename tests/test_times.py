@@ -7,8 +7,12 @@ UTC-4 (EDT) until 2026-11-01 02:00 local and UTC-5 (EST) after.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pendulum
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from bot.times import BadTime, duration, parse_moment, show
 
@@ -358,3 +362,45 @@ def test_show_gives_local_date_clock_and_zone(moment: str, tz: str, expected: st
 def test_show_accepts_aware_times_in_any_zone() -> None:
     moment = pendulum.datetime(2026, 11, 20, 15, 5, tz=BERLIN)
     assert show(moment, NEW_YORK) == "2026-11-20 09:05 EST"
+
+
+# ---- issue 11: extreme dates never overflow -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "tz", "reason"),
+    [
+        ("0001-01-01", "Asia/Kolkata", "too_old"),
+        ("0001-01-01T00:00+01:00", "UTC", "too_old"),
+        ("9999-12-31T23:00-05:00", "UTC", "future"),
+        ("9999-12-31", "Pacific/Pago_Pago", "future"),
+    ],
+)
+def test_extreme_dates_are_bad_times_not_overflows(text: str, tz: str, reason: str) -> None:
+    with pytest.raises(BadTime, match=reason):
+        parse_moment(text, tz, NOW)
+
+
+def test_a_window_end_far_ahead_is_too_late() -> None:
+    with pytest.raises(BadTime, match="too_late"):
+        parse_moment("9999-12-31T23:00-05:00", "UTC", NOW, allow_future=True)
+    assert parse_moment("2099-12-31T23:00Z", "UTC", NOW, allow_future=True) == utc(
+        "2099-12-31T23:00:00Z"
+    )
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)),
+    st.sampled_from(["", "T00:00", "T23:59Z", "T00:00+14:00", "T23:59-12:00"]),
+    st.sampled_from(["UTC", BERLIN, NEW_YORK, "Pacific/Kiritimati", "Pacific/Pago_Pago"]),
+    st.booleans(),
+)
+@example(date(1, 1, 1), "", "Pacific/Kiritimati", False)
+@example(date(9999, 12, 31), "T23:59-12:00", "UTC", True)
+def test_any_date_is_read_or_refused(day: date, clock: str, tz: str, allow_future: bool) -> None:
+    try:
+        moment = parse_moment(day.isoformat() + clock, tz, NOW, allow_future=allow_future)
+    except BadTime:
+        return
+    assert utc("2000-01-01T00:00:00Z") <= moment <= utc("2100-01-01T00:00:00Z")

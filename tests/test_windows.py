@@ -9,8 +9,12 @@ Berlin is UTC+1 (CET) in winter and UTC+2 (CEST) from 2026-03-29 02:00 local unt
 
 from __future__ import annotations
 
+from datetime import date
+
 import pendulum
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from bot.windows import BadWindow, Window, between, iso_week, last_days, parse, period
 
@@ -526,3 +530,66 @@ def test_previous_of_a_167_hour_week_is_167_hours_just_before() -> None:
 def test_previous_of_a_fractional_window() -> None:
     window = parse("this week", NOW, BERLIN)  # 37 h
     check(window.previous(), "2026-11-21T10:00:00Z", "2026-11-22T23:00:00Z", 37 / 24, 37 * HOUR)
+
+
+# ---- issue 11: dates at the ends of the calendar -----------------------------------------
+
+
+ZONES = st.sampled_from(["UTC", BERLIN, NEW_YORK, "Pacific/Kiritimati", "Pacific/Pago_Pago"])
+OFFSETS = st.sampled_from(["", "Z", "+14:00", "-12:00", "+01:00", "-05:00"])
+
+
+@st.composite
+def bound(draw: st.DrawFn) -> str:
+    """A from/to value anywhere in datetime's range: a day, or a full time with an offset."""
+    day = draw(st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)))
+    if draw(st.booleans()):
+        return day.isoformat()
+    return f"{day.isoformat()}T{draw(st.integers(0, 23)):02d}:{draw(st.integers(0, 59)):02d}" + (
+        draw(OFFSETS)
+    )
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(bound(), bound(), ZONES)
+@example("0001-01-01", "9999-12-31", "UTC")
+@example("0001-01-01", "9999-12-31", "Pacific/Kiritimati")
+@example("0001-01-01T00:00+14:00", "9999-12-31T23:59-12:00", "UTC")
+@example("2000-01-01", "2099-12-31", "Pacific/Pago_Pago")
+@example("2000-01-01", "2099-12-31", "Pacific/Kiritimati")
+def test_between_any_dates_gives_a_window_and_its_previous_or_refuses(
+    start: str, end: str, tz: str
+) -> None:
+    try:
+        window = between(start, end, NOW, tz)
+    except BadWindow as error:
+        assert str(error) in ("out_of_range", "end_before_start", "unreadable_date")
+        return
+    previous = window.previous()
+    assert previous.end == window.start
+    assert previous.seconds == window.seconds
+    assert window.start >= utc("1999-12-31T00:00:00Z")
+    assert window.end <= utc("2100-01-02T00:00:00Z")
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("0001-01-01", "9999-12-31"),
+        ("1999-12-31", "2026-11-01"),
+        ("2026-11-01", "2100-01-01"),
+        ("0001-01-01T00:00+01:00", "2026-11-01"),
+        ("2026-11-01", "9999-12-31T23:00-05:00"),
+        ("1999-12-31T23:00Z", "2026-11-01"),
+    ],
+)
+def test_between_outside_the_calendar_range_names_it(start: str, end: str) -> None:
+    with pytest.raises(BadWindow, match="out_of_range"):
+        between(start, end, NOW, BERLIN)
+
+
+def test_the_widest_window_and_its_previous() -> None:
+    window = between("2000-01-01", "2099-12-31", NOW, "UTC")
+    days = (date(2100, 1, 1) - date(2000, 1, 1)).days
+    check(window, "2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z", days, days * DAY)
+    assert window.previous().start == utc("1899-12-31T00:00:00Z")  # 1900 was no leap year
