@@ -11,6 +11,19 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from storage.records import Deploy
 
+# ---- user text in Slack ------------------------------------------------------------------
+
+
+def mrkdwn(text: str) -> str:
+    """Text a person or GitHub wrote, made safe to put in mrkdwn (a section, a context, a
+    message's `text`). Slack reads `<...>` as mentions and links (`<!channel>`,
+    `<@U...>`, `<http://evil|Click>`) and `&` as the start of an entity; escaped as Slack's
+    "Escaping text" says, they show exactly as written. Only for Slack: the CLI prints the
+    real text, and plain_text objects (headers, buttons, modal fields) are never escaped.
+    Apply it once, to the raw value: escaping twice would show `&amp;lt;`."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 # ---- configuration (printed by the CLI, one line per problem) -----------------------------
 
 SLACK_APPS = "https://api.slack.com/apps"
@@ -276,7 +289,9 @@ def rollback_of(deploy_id: int) -> str:
 
 
 def link(url: str) -> str:
-    return f"<{url}|details>"
+    """The deploy's `url=` as its own text, never under a label of ours: a label would let
+    whoever recorded it dress any address up as "details" (`url` comes escaped)."""
+    return f"details: {url}"
 
 
 def no_previous_deploy(service: str, env: str) -> str:

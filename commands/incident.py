@@ -19,6 +19,7 @@ from slack_sdk.models.views import View
 from bot import messages, modals
 from bot.deps import Deps
 from bot.incident_card import LINK_ACTION, Linked, card, link_text, load, update_card
+from bot.messages import mrkdwn
 from bot.replies import ephemeral, post_in_channel, post_or_tell, usage
 from bot.times import duration, from_utc_text, show, utc_text
 from commands import fields
@@ -272,8 +273,8 @@ def listing(deps: Deps, request: ListIncidents) -> str:
             messages.incident_list_line(
                 i.id,
                 show(i.started_at, deps.tz),
-                i.service,
-                i.title,
+                mrkdwn(i.service),
+                mrkdwn(i.title),
                 i.severity,
                 state,
                 cause,
@@ -323,7 +324,9 @@ def link_modal(linked: Linked, channel_id: str | None, message_ts: str | None) -
         ),
         blocks=[
             SectionBlock(
-                text=MarkdownTextObject(text=messages.link_modal_intro(incident.id, incident.title))
+                text=MarkdownTextObject(
+                    text=messages.link_modal_intro(incident.id, mrkdwn(incident.title))
+                )
             ),
             modals.text_input(
                 "deploy",

@@ -244,10 +244,10 @@ def test_title_keeps_an_apostrophe(bot: Bot) -> None:
     assert incident(bot, 1)["title"] == "Users can't log in"
 
 
-def test_slack_escaping_in_the_title_is_undone(bot: Bot) -> None:
+def test_slack_escaping_in_the_title_is_undone_and_done_again_to_show_it(bot: Bot) -> None:
     post = open_incident(bot, "open api Checkout &amp; payments &lt;down&gt;")
     assert incident(bot, 1)["title"] == "Checkout & payments <down>"
-    assert post["text"] == "Incident #1 opened on api: Checkout & payments <down>"
+    assert post["text"] == "Incident #1 opened on api: Checkout &amp; payments &lt;down&gt;"
 
 
 @pytest.mark.parametrize(
