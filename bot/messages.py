@@ -117,6 +117,10 @@ def could_not_post(channel_id: str, text: str) -> str:
     )
 
 
+def more_lines(count: int) -> str:
+    return f"… and {count} more {'line' if count == 1 else 'lines'}: more than one Slack message can hold."
+
+
 def usage_reply(problem: str, example: str) -> str:
     if not example:
         return f":warning: {problem}"

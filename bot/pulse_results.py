@@ -21,7 +21,7 @@ from bot import messages
 from bot.config import Config
 from bot.deps import Deps
 from bot.messages import mrkdwn
-from bot.replies import text_blocks
+from bot.replies import MAX_BLOCKS, text_blocks
 from bot.times import show
 from storage import pulse_answers as store
 from storage.pulse_answers import EASE_SCORES, SINKS, Answer, RoundRow
@@ -35,7 +35,6 @@ COMPARE_ROUNDS = 52
 SINK_MOVE_POINTS = 10
 TOP_SINKS = 3
 BAR_WIDTH = 12
-MAX_BLOCKS = 50  # Slack's limit for one message
 
 
 @dataclass(frozen=True)

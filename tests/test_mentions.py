@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from bot import summary
 from bot.messages import mrkdwn
+from bot.replies import SECTION_LIMIT, text_blocks
 from storage import deploys, pulse_answers
 from tests.conftest import NOW, Bot
 from tests.test_dora import home_opened
@@ -203,3 +204,36 @@ def test_pulse_comments_are_text_in_results_and_only_counted_in_the_summary(bot:
     assert "1 comment: `/pulse results`" in str(every)
     for text in mrkdwn_texts(every):
         assert "evil" not in text and "channel>" not in text
+
+
+# ---- splitting escaped text into sections ------------------------------------------------
+
+
+_runs = st.lists(st.tuples(st.sampled_from("&<> a\n"), st.integers(1, 1500)), max_size=12)
+
+
+@given(_runs.map(lambda runs: "".join(c * n for c, n in runs)))
+def test_sections_stay_within_slack_limits_and_keep_every_character(raw: str) -> None:
+    escaped = mrkdwn(raw)
+    sections = [block.to_dict()["text"]["text"] for block in text_blocks(escaped)]
+    assert all(len(text) <= SECTION_LIMIT for text in sections)
+    for text in sections:  # no entity cut in two
+        assert re.search(r"&(?!amp;|lt;|gt;)", text) is None, text
+    assert "".join(sections).replace("\n", "") == escaped.replace("\n", "")
+
+
+def test_a_long_line_is_split_at_a_space_and_a_quote_stays_quoted() -> None:
+    words = "> " + " ".join(["word"] * 1000)  # 4,999 characters
+    sections = [block.to_dict()["text"]["text"] for block in text_blocks(words)]
+    assert len(sections) == 2
+    assert all(s.startswith("> word") and len(s) <= SECTION_LIMIT for s in sections)
+    assert sections[0].endswith("word ")
+    assert sum(s.count("word") for s in sections) == 1000
+
+
+def test_more_sections_than_a_message_holds_say_how_many_lines_are_left_out() -> None:
+    lines = [f"line {n} " + "x" * 2990 for n in range(60)]
+    blocks = [block.to_dict()["text"]["text"] for block in text_blocks("\n".join(lines))]
+    assert len(blocks) == 50
+    assert blocks[48].startswith("line 48 ")
+    assert blocks[49] == "… and 11 more lines: more than one Slack message can hold."
