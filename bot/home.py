@@ -44,7 +44,8 @@ def _metrics(deps: Deps) -> list[Block]:
 
 
 def view(deps: Deps) -> View:
-    open_incidents = incident.listing(deps, incident.ListIncidents(only_open=True))
+    # Everyone's App Home: no channel, so no private channel's titles.
+    open_incidents = incident.listing(deps, incident.ListIncidents(only_open=True), None)
     return View(
         type="home",
         blocks=[

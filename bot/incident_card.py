@@ -45,6 +45,29 @@ def load(db: sqlite_utils.Database, incident_id: int) -> Linked | None:
     return Linked(incident, deploy)
 
 
+def shown_title(incident: Incident, channel_id: str | None) -> str:
+    """The title as mrkdwn for a message in `channel_id` (None: no channel, like App Home).
+    An incident opened in a private channel keeps its title to that channel; elsewhere it
+    is "Incident #N (private channel)", still listed and counted."""
+    if incidents.opened_in_private(incident) and incident.channel_id != channel_id:
+        return messages.private_incident(incident.id)
+    return mrkdwn(incident.title)
+
+
+def channel_is_private(client: WebClient, channel_id: str) -> bool | None:
+    """conversations.info's answer; None when Slack gave none (an error, a channel the
+    bot may not read): the caller treats that as private. Called after the command's ack,
+    so a slow answer costs nobody Slack's 3 seconds."""
+    try:
+        channel = client.conversations_info(channel=channel_id).get("channel") or {}
+    except (SlackApiError, OSError) as error:
+        log.info("conversations.info for %s failed (%s): privacy not known", channel_id, error)
+        return None
+    if "is_private" not in channel:
+        return None
+    return bool(channel["is_private"] or channel.get("is_im") or channel.get("is_mpim"))
+
+
 def link_text(linked: Linked, tz: str) -> str:
     incident, deploy = linked.incident, linked.deploy
     if deploy is not None:

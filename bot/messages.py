@@ -485,6 +485,11 @@ def incident_list_line(
     return f"`#{incident_id}` {when} · {service}: {title} ·{sev} {state} · {cause} · {source}"
 
 
+def private_incident(incident_id: int) -> str:
+    """Stands for the title of an incident opened in a private channel, outside it."""
+    return f"Incident #{incident_id} (private channel)"
+
+
 def link_modal_intro(incident_id: int, title: str) -> str:
     return f"What caused incident #{incident_id} ({title})?"
 

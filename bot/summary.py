@@ -26,6 +26,7 @@ from slack_sdk.models.blocks import (
 from bot import messages, pulse_results, stability
 from bot.chart import Trend, trend_png, week_label, weekly_trend, weeks_ending
 from bot.deps import Deps
+from bot.incident_card import shown_title
 from bot.messages import mrkdwn
 from bot.metric_card import card
 from bot.metric_rows import percent
@@ -224,14 +225,15 @@ def check_text(check: Check, name: Callable[[str], str] = str) -> tuple[str, str
 
 
 def _incident_lines(summary: Summary, slack: bool) -> list[str]:
-    """For Slack (`slack`) as mrkdwn; for the terminal, the real text."""
+    """For Slack (`slack`), mrkdwn that shows a private channel's titles only in that
+    channel; for the terminal (operators), the real text."""
     if not summary.open_incidents:
         return [messages.SUMMARY_NO_INCIDENTS]
     lines = [
         messages.summary_incident(
             i.id,
             mrkdwn(i.service) if slack else i.service,
-            mrkdwn(i.title) if slack else i.title,
+            shown_title(i, summary.channel) if slack else i.title,
             i.severity,
             show(i.started_at, summary.tz),
         )
