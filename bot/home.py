@@ -14,6 +14,7 @@ from slack_sdk.models.views import View
 
 from bot import messages
 from bot.deps import Deps
+from bot.messages import mrkdwn
 from bot.replies import text_blocks
 from bot.times import utc_text
 from bot.windows import last_days
@@ -37,12 +38,14 @@ def _metrics(deps: Deps) -> list[Block]:
         deps.config.production_environments,
         TOP_SERVICES,
     )
-    lines = [messages.home_top_service(s, n) for s, n in top] or [messages.HOME_NO_DEPLOYMENTS]
+    lines = [messages.home_top_service(mrkdwn(s), n) for s, n in top]
+    lines = lines or [messages.HOME_NO_DEPLOYMENTS]
     return [*blocks, *text_blocks("\n".join([messages.HOME_TOP_SERVICES, *lines]))]
 
 
 def view(deps: Deps) -> View:
-    open_incidents = incident.listing(deps, incident.ListIncidents(only_open=True))
+    # Everyone's App Home: no channel, so no private channel's titles.
+    open_incidents = incident.listing(deps, incident.ListIncidents(only_open=True), None)
     return View(
         type="home",
         blocks=[

@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import messages
+from bot.messages import mrkdwn
 from bot.times import duration, from_utc_text, show
 from storage import deploys, incidents
 from storage.records import Deploy, Incident
@@ -44,28 +45,50 @@ def load(db: sqlite_utils.Database, incident_id: int) -> Linked | None:
     return Linked(incident, deploy)
 
 
+def shown_title(incident: Incident, channel_id: str | None) -> str:
+    """The title as mrkdwn for a message in `channel_id` (None: no channel, like App Home).
+    An incident opened in a private channel keeps its title to that channel; elsewhere it
+    is "Incident #N (private channel)", still listed and counted."""
+    if incidents.opened_in_private(incident) and incident.channel_id != channel_id:
+        return messages.private_incident(incident.id)
+    return mrkdwn(incident.title)
+
+
+def channel_is_private(client: WebClient, channel_id: str) -> bool | None:
+    """conversations.info's answer; None when Slack gave none (an error, a channel the
+    bot may not read): the caller treats that as private. Called after the command's ack,
+    so a slow answer costs nobody Slack's 3 seconds."""
+    try:
+        channel = client.conversations_info(channel=channel_id).get("channel") or {}
+    except (SlackApiError, OSError) as error:
+        log.info("conversations.info for %s failed (%s): privacy not known", channel_id, error)
+        return None
+    if "is_private" not in channel:
+        return None
+    return bool(channel["is_private"] or channel.get("is_im") or channel.get("is_mpim"))
+
+
 def link_text(linked: Linked, tz: str) -> str:
     incident, deploy = linked.incident, linked.deploy
     if deploy is not None:
-        what = messages.describe_deploy(deploy)
+        what = mrkdwn(messages.describe_deploy(deploy))
         return messages.caused_by(deploy.id, what, show(deploy.deployed_at, tz))
     if incident.cause == "none":
         return messages.NO_DEPLOY_CAUSED
-    return messages.not_linked(incident.service, show(incident.started_at, tz))
+    return messages.not_linked(mrkdwn(incident.service), show(incident.started_at, tz))
 
 
 def card(linked: Linked, tz: str) -> tuple[str, list[Block]]:
     """The incident's message in the channel, posted on open and updated on every change."""
     incident = linked.incident
+    service, title = mrkdwn(incident.service), mrkdwn(incident.title)
     if incident.resolved_at:
         took = from_utc_text(incident.resolved_at) - from_utc_text(incident.started_at)
         text = messages.incident_resolved_title(
-            incident.id, incident.service, incident.title, duration(took.in_seconds())
+            incident.id, service, title, duration(took.in_seconds())
         )
     else:
-        text = messages.incident_opened(
-            incident.id, incident.service, incident.title, incident.severity
-        )
+        text = messages.incident_opened(incident.id, service, title, incident.severity)
     times = [messages.started_at(show(incident.started_at, tz))]
     if incident.resolved_at:
         times.append(messages.resolved_at(show(incident.resolved_at, tz)))

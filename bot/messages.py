@@ -13,6 +13,19 @@ from bot.windows import FIRST_DAY, LAST_DAY
 if TYPE_CHECKING:
     from storage.records import Deploy
 
+# ---- user text in Slack ------------------------------------------------------------------
+
+
+def mrkdwn(text: str) -> str:
+    """Text a person or GitHub wrote, made safe to put in mrkdwn (a section, a context, a
+    message's `text`). Slack reads `<...>` as mentions and links (`<!channel>`,
+    `<@U...>`, `<http://evil|Click>`) and `&` as the start of an entity; escaped as Slack's
+    "Escaping text" says, they show exactly as written. Only for Slack: the CLI prints the
+    real text, and plain_text objects (headers, buttons, modal fields) are never escaped.
+    Apply it once, to the raw value: escaping twice would show `&amp;lt;`."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 # ---- configuration (printed by the CLI, one line per problem) -----------------------------
 
 SLACK_APPS = "https://api.slack.com/apps"
@@ -111,6 +124,10 @@ def could_not_post(channel_id: str, text: str) -> str:
         f"{text}. I could not post this in <#{channel_id}> because I am not a member there: "
         "invite me with `/invite @shipshape` to have these posted in the channel."
     )
+
+
+def more_lines(count: int) -> str:
+    return f"… and {count} more {'line' if count == 1 else 'lines'}: more than one Slack message can hold."
 
 
 def usage_reply(problem: str, example: str) -> str:
@@ -328,7 +345,9 @@ def rollback_of(deploy_id: int) -> str:
 
 
 def link(url: str) -> str:
-    return f"<{url}|details>"
+    """The deploy's `url=` as its own text, never under a label of ours: a label would let
+    whoever recorded it dress any address up as "details" (`url` comes escaped)."""
+    return f"details: {url}"
 
 
 def no_previous_deploy(service: str, env: str) -> str:
@@ -526,6 +545,11 @@ def incident_list_line(
 ) -> str:  # fmt: skip
     sev = f" sev {severity} ·" if severity else ""
     return f"`#{incident_id}` {when} · {service}: {title} ·{sev} {state} · {cause} · {source}"
+
+
+def private_incident(incident_id: int) -> str:
+    """Stands for the title of an incident opened in a private channel, outside it."""
+    return f"Incident #{incident_id} (private channel)"
 
 
 def link_modal_intro(incident_id: int, title: str) -> str:

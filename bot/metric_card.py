@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import messages
+from bot.messages import mrkdwn
 from bot.metric_rows import Row, rows
 from bot.metrics import SOURCE
 from bot.times import show
@@ -43,4 +44,5 @@ def card(data: dict[str, Any], tz: str, shared_by: str | None = None) -> tuple[s
         *(SectionBlock(text=MarkdownTextObject(text=s)) for s in sections),
         ContextBlock(elements=[MarkdownTextObject(text=" · ".join(notes))]),
     ]
-    return "\n".join([title, when, *sections, *notes]), blocks
+    # The header is plain_text and shows the title as it is; the fallback is mrkdwn.
+    return "\n".join([mrkdwn(title), when, *sections, *notes]), blocks

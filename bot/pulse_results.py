@@ -20,7 +20,8 @@ from slack_sdk.models.blocks import Block, DividerBlock
 from bot import messages
 from bot.config import Config
 from bot.deps import Deps
-from bot.replies import text_blocks
+from bot.messages import mrkdwn
+from bot.replies import MAX_BLOCKS, text_blocks
 from bot.times import show
 from storage import pulse_answers as store
 from storage.pulse_answers import EASE_SCORES, SINKS, Answer, RoundRow
@@ -34,7 +35,6 @@ COMPARE_ROUNDS = 52
 SINK_MOVE_POINTS = 10
 TOP_SINKS = 3
 BAR_WIDTH = 12
-MAX_BLOCKS = 50  # Slack's limit for one message
 
 
 @dataclass(frozen=True)
@@ -143,11 +143,6 @@ def _change_lines(change: Change, tz: str) -> list[str]:
     return lines
 
 
-def _escape(text: str) -> str:
-    """Comments are shown as written, but never as mentions or links."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _round_lines(result: RoundResult, needed: int, tz: str) -> list[str]:
     row = result.round
     lines = [messages.pulse_round_heading(show(row.opened_at, tz))]
@@ -182,7 +177,8 @@ def _round_lines(result: RoundResult, needed: int, tz: str) -> list[str]:
     if result.comments:
         lines.append(messages.pulse_comments_heading(len(result.comments)))
         for comment in result.comments:
-            lines.append("\n".join(f"> {line}" for line in _escape(comment).split("\n")))
+            # Shown as written, but never as mentions or links.
+            lines.append("\n".join(f"> {line}" for line in mrkdwn(comment).split("\n")))
     return lines
 
 

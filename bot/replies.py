@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,20 +18,63 @@ log = logging.getLogger(__name__)
 # Errors that mean "the bot cannot post here", not "Slack is broken".
 CANNOT_POST = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
 SECTION_LIMIT = 3000  # Slack's limit on a section's text
+MAX_BLOCKS = 50  # Slack's limit on a message's blocks
+# What must not be split between sections: an escaped character, and a mention or link.
+_UNCUTTABLE = re.compile(r"&(?:amp|lt|gt);|<[^<>\n]*>")
 
 
-def text_blocks(text: str) -> list[Block]:
-    """Plain mrkdwn text as sections, split on lines to stay under Slack's per-block limit."""
-    blocks: list[Block] = []
-    chunk = ""
+def text_blocks(text: str, max_blocks: int = MAX_BLOCKS) -> list[Block]:
+    """mrkdwn text, already escaped, as sections within Slack's limits: at most
+    SECTION_LIMIT characters each, split at line ends, a longer line at a space or else
+    anywhere outside an entity (`&amp;`) or a `<...>` link, and nothing lost. Beyond
+    `max_blocks` the last section says how many lines were left out."""
+    chunks: list[tuple[str, int]] = []  # a section's text, and how many lines start in it
     for line in text.split("\n"):
-        if chunk and len(chunk) + len(line) + 1 > SECTION_LIMIT:
-            blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
-            chunk = ""
-        chunk = f"{chunk}\n{line}" if chunk else line
-    if chunk:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk[:SECTION_LIMIT])))
-    return blocks
+        for n, piece in enumerate(_pieces(line, SECTION_LIMIT)):
+            starts = int(n == 0)
+            if chunks and len(chunks[-1][0]) + 1 + len(piece) <= SECTION_LIMIT:
+                chunk, started = chunks[-1]
+                chunks[-1] = (f"{chunk}\n{piece}", started + starts)
+            elif chunks or piece:
+                chunks.append((piece, starts))
+    if len(chunks) > max_blocks:
+        kept = chunks[: max_blocks - 1]
+        left = sum(started for _, started in chunks) - sum(started for _, started in kept)
+        chunks = [*kept, (messages.more_lines(left), 0)]
+    return [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk, _ in chunks]
+
+
+def _pieces(line: str, limit: int) -> list[str]:
+    """A line in pieces of at most `limit` characters; a quoted line (`> `) stays quoted."""
+    quote = "> " if line.startswith("> ") else ""
+    pieces = []
+    while len(line) > limit:
+        cut = _cut(line, limit)
+        pieces.append(line[:cut])
+        line = quote + line[cut:]
+    return [*pieces, line]
+
+
+def _cut(line: str, limit: int) -> int:
+    """Where a piece of `line` ends: after the last space in the second half of `limit`,
+    else at `limit`, moved back to the start of an entity or link it would cut in two."""
+    spans = []
+    for found in _UNCUTTABLE.finditer(line):
+        if found.start() >= limit:
+            break
+        spans.append(found.span())
+
+    def inside(at: int) -> int | None:
+        return next((start for start, end in spans if start < at < end), None)
+
+    space = line.rfind(" ", limit // 2, limit)
+    while space != -1 and inside(space + 1) is not None:
+        space = line.rfind(" ", limit // 2, space)
+    if space != -1:
+        return space + 1
+    start = inside(limit)
+    # A link of over half a section is cut anyway: moving back to it would gain nothing.
+    return start if start is not None and start > limit // 2 else limit
 
 
 def ephemeral(text: str, blocks: Sequence[Block] | None = None) -> dict[str, Any]:

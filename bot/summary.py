@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -25,6 +26,8 @@ from slack_sdk.models.blocks import (
 from bot import messages, pulse_results, stability
 from bot.chart import Trend, trend_png, week_label, weekly_trend, weeks_ending
 from bot.deps import Deps
+from bot.incident_card import shown_title
+from bot.messages import mrkdwn
 from bot.metric_card import card
 from bot.metric_rows import percent
 from bot.replies import text_blocks
@@ -181,15 +184,18 @@ def _failures(check: Check) -> str | None:
     )
 
 
-def _look_first(check: Check) -> str:
+def _look_first(check: Check, name: Callable[[str], str]) -> str:
     if not check.services:
         return ""
-    named = [(s.service, _rate(s.baseline_rate), _rate(s.recent_rate)) for s in check.services]
+    named = [
+        (name(s.service), _rate(s.baseline_rate), _rate(s.recent_rate)) for s in check.services
+    ]
     return " " + messages.check_look_first(named)
 
 
-def check_text(check: Check) -> tuple[str, str]:
-    """The check as a headline and a sentence with its figures and p-values."""
+def check_text(check: Check, name: Callable[[str], str] = str) -> tuple[str, str]:
+    """The check as a headline and a sentence with its figures and p-values; `name` writes
+    a service's name (messages.mrkdwn for Slack)."""
     before, now = check.baseline_per_week, check.recent_per_week
     k_r, k_b = check.recent_deployments, check.baseline_deployments
     failures = _failures(check)
@@ -207,22 +213,29 @@ def check_text(check: Check) -> tuple[str, str]:
     if check.outcome is Outcome.FAILURES_RISING:
         assert failures is not None
         body = messages.check_failures_rising(failures, before, now, k_r, k_b)
-        return messages.CHECK_FAILURES_HEADLINE, body + _look_first(check)
+        return messages.CHECK_FAILURES_HEADLINE, body + _look_first(check, name)
     assert check.frequency_p is not None
     deploys = messages.check_deploys_rose(before, now, k_r, k_b, check.frequency_p)
     if check.outcome is Outcome.GOOD_NEWS:
         body = messages.check_good_news(deploys, failures or messages.CHECK_NO_BASELINE)
         return messages.CHECK_GOOD_NEWS_HEADLINE, body
     assert failures is not None
-    return messages.CHECK_FLAG_HEADLINE, messages.check_flag(deploys, failures) + _look_first(check)
+    flag = messages.check_flag(deploys, failures)
+    return messages.CHECK_FLAG_HEADLINE, flag + _look_first(check, name)
 
 
-def _incident_lines(summary: Summary) -> list[str]:
+def _incident_lines(summary: Summary, slack: bool) -> list[str]:
+    """For Slack (`slack`), mrkdwn that shows a private channel's titles only in that
+    channel; for the terminal (operators), the real text."""
     if not summary.open_incidents:
         return [messages.SUMMARY_NO_INCIDENTS]
     lines = [
         messages.summary_incident(
-            i.id, i.service, i.title, i.severity, show(i.started_at, summary.tz)
+            i.id,
+            mrkdwn(i.service) if slack else i.service,
+            shown_title(i, summary.channel) if slack else i.title,
+            i.severity,
+            show(i.started_at, summary.tz),
         )
         for i in summary.open_incidents
     ]
@@ -251,11 +264,11 @@ def slack_message(summary: Summary) -> tuple[str, list[Block]]:
     """A plain-text fallback (what notifications show) and the Block Kit message. The chart
     is not in it: the poster uploads chart_png beside it."""
     title = messages.summary_title(summary.label, summary.service)
-    headline, body = check_text(summary.check)
+    headline, body = check_text(summary.check, mrkdwn)
     check = f"{_EMOJI.get(summary.check.outcome, '')}*{headline}* {body}"
     # The /dora card without its own title and window line: the summary's say the same.
     _, (_, _, *metric_blocks) = card(summary.metrics, summary.tz)
-    incidents = "\n".join([f"*{messages.SUMMARY_INCIDENTS}*", *_incident_lines(summary)])
+    incidents = "\n".join([f"*{messages.SUMMARY_INCIDENTS}*", *_incident_lines(summary, True)])
     on_top = summary.check.outcome in _AT_THE_TOP
     blocks: list[Block] = [HeaderBlock(text=title)]
     if on_top:
@@ -271,7 +284,8 @@ def slack_message(summary: Summary) -> tuple[str, list[Block]]:
         blocks.append(_section(check))
     chart = messages.summary_chart(summary.trend.weeks[0], summary.trend.weeks[-1])
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=chart)]))
-    return f"{title}\n{headline} {body}", blocks
+    # The header is plain_text, the fallback (what notifications show) mrkdwn.
+    return f"{mrkdwn(title)}\n{headline} {body}", blocks
 
 
 # ---- terminal and chart --------------------------------------------------------------------
@@ -293,7 +307,7 @@ def terminal_text(summary: Summary) -> str:
         _titled(messages.SUMMARY_CHECK, [f"{headline} {body}"]),
         render(summary.metrics, summary.tz),
         "\n".join([messages.summary_trend_heading(trend.weeks[0], trend.weeks[-1]), *trend_lines]),
-        _titled(messages.SUMMARY_INCIDENTS, _incident_lines(summary)),
+        _titled(messages.SUMMARY_INCIDENTS, _incident_lines(summary, False)),
     ]
     if summary.pulse:
         sections.append(_titled(messages.SUMMARY_PULSE, summary.pulse))

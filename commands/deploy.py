@@ -21,6 +21,7 @@ from slack_sdk.models.views import View
 from bot import incident_card, messages, modals
 from bot.admins import is_admin
 from bot.deps import Deps
+from bot.messages import mrkdwn
 from bot.replies import ephemeral, post_in_channel, post_or_tell, usage
 from bot.times import from_utc_text, show, utc_text
 from commands import fields
@@ -277,7 +278,7 @@ def undo(
         # Its changes go to the next deploy that shipped them, as if this one never was.
         shipping.unship(db, deploy, deps.config.production_environments)
         unlinked = deploys.delete(db, deploy.id)
-    what = messages.describe_deploy(deploy)
+    what = mrkdwn(messages.describe_deploy(deploy))
     return messages.deploy_deleted(deploy.id, what, unlinked, rollbacks), unlinked
 
 
@@ -287,19 +288,19 @@ def undo(
 def confirmation(result: Recorded, user_id: str, tz: str) -> tuple[str, list[Block]]:
     deploy = result.deploy
     text = messages.deploy_recorded(
-        deploy.id, messages.describe_deploy(deploy), deploy.status == "failed"
+        deploy.id, mrkdwn(messages.describe_deploy(deploy)), deploy.status == "failed"
     )
     details = [messages.recorded_by(user_id), messages.finished_at(show(deploy.deployed_at, tz))]
     if deploy.sha:
-        details.append(messages.at_sha(deploy.sha[:7], deploy.repo))
+        repo = mrkdwn(deploy.repo) if deploy.repo else None
+        details.append(messages.at_sha(mrkdwn(deploy.sha[:7]), repo))
     if deploy.is_hotfix:
         details.append(messages.HOTFIX)
     if result.rolled_back:
-        details.append(
-            messages.rolls_back(result.rolled_back.id, messages.describe_deploy(result.rolled_back))
-        )
+        what = mrkdwn(messages.describe_deploy(result.rolled_back))
+        details.append(messages.rolls_back(result.rolled_back.id, what))
     if deploy.url:
-        details.append(messages.link(deploy.url))
+        details.append(messages.link(mrkdwn(deploy.url)))
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=text, verbatim=True)),
         ContextBlock(elements=[MarkdownTextObject(text=" · ".join(details))]),
@@ -309,9 +310,10 @@ def confirmation(result: Recorded, user_id: str, tz: str) -> tuple[str, list[Blo
 
 def listing(deps: Deps, request: ListDeploys) -> str:
     rows = deploys.latest(deps.store.db, request.service, request.limit)
+    service = mrkdwn(request.service) if request.service else None
     if not rows:
-        return messages.no_deploys(request.service)
-    lines = [messages.deploy_list_header(len(rows), request.service, deps.tz)]
+        return messages.no_deploys(service)
+    lines = [messages.deploy_list_header(len(rows), service, deps.tz)]
     for d in rows:
         marks = [d.status]
         if d.is_hotfix:
@@ -321,7 +323,7 @@ def listing(deps: Deps, request: ListDeploys) -> str:
         marks.append(d.source)
         lines.append(
             messages.deploy_list_line(
-                d.id, show(d.deployed_at, deps.tz), messages.describe_deploy(d), marks
+                d.id, show(d.deployed_at, deps.tz), mrkdwn(messages.describe_deploy(d)), marks
             )
         )
     return "\n".join(lines)

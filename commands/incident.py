@@ -18,7 +18,17 @@ from slack_sdk.models.views import View
 
 from bot import messages, modals
 from bot.deps import Deps
-from bot.incident_card import LINK_ACTION, Linked, card, link_text, load, update_card
+from bot.incident_card import (
+    LINK_ACTION,
+    Linked,
+    card,
+    channel_is_private,
+    link_text,
+    load,
+    shown_title,
+    update_card,
+)
+from bot.messages import mrkdwn
 from bot.replies import ephemeral, post_in_channel, post_or_tell, usage
 from bot.times import duration, from_utc_text, show, utc_text
 from commands import fields
@@ -265,7 +275,9 @@ def _reload(db: Any, incident_id: int) -> Linked:
 # ---- reply -------------------------------------------------------------------------------
 
 
-def listing(deps: Deps, request: ListIncidents) -> str:
+def listing(deps: Deps, request: ListIncidents, channel_id: str | None) -> str:
+    """The list as mrkdwn for `channel_id` (None: no channel, like App Home), which decides
+    whose titles it may show (incident_card.shown_title)."""
     rows = incidents.listing(deps.store.db, request.only_open, LIST_LIMIT)
     if not rows:
         return messages.no_incidents(request.only_open)
@@ -281,8 +293,8 @@ def listing(deps: Deps, request: ListIncidents) -> str:
             messages.incident_list_line(
                 i.id,
                 show(i.started_at, deps.tz),
-                i.service,
-                i.title,
+                mrkdwn(i.service),
+                shown_title(i, channel_id),
                 i.severity,
                 state,
                 cause,
@@ -332,7 +344,9 @@ def link_modal(linked: Linked, channel_id: str | None, message_ts: str | None) -
         ),
         blocks=[
             SectionBlock(
-                text=MarkdownTextObject(text=messages.link_modal_intro(incident.id, incident.title))
+                text=MarkdownTextObject(
+                    text=messages.link_modal_intro(incident.id, mrkdwn(incident.title))
+                )
             ),
             modals.text_input(
                 "deploy",
@@ -360,7 +374,7 @@ def register(app: App, deps: Deps) -> None:
                 ack()
                 client.views_open(trigger_id=command["trigger_id"], view=modal(channel_id))
             elif isinstance(request, ListIncidents):
-                ack(**ephemeral(listing(deps, request)))
+                ack(**ephemeral(listing(deps, request, channel_id)))
             elif isinstance(request, ResolveIncident):
                 linked = resolve(deps, request)
                 ack(**ephemeral(messages.incident_resolved(linked.incident.id)))
@@ -447,6 +461,11 @@ def _announce(
     respond: Respond | None,
     user_id: str | None = None,
 ) -> None:
+    # Privacy first, so that whatever happens to the post the incident's title is shown
+    # elsewhere only once Slack has said its channel is public.
+    private = channel_is_private(client, channel_id)
+    with deps.store.write() as db:
+        incidents.remember_privacy(db, linked.incident.id, private)
     text, blocks = card(linked, deps.tz)
     if respond is None and user_id is not None:
         ts = post_or_tell(client, channel_id, user_id, text, blocks)

@@ -49,6 +49,20 @@ def remember_message(
     )
 
 
+def remember_privacy(db: sqlite_utils.Database, incident_id: int, private: bool | None) -> None:
+    db.conn.execute(
+        "UPDATE incidents SET channel_private = ? WHERE id = ?",
+        (None if private is None else int(private), incident_id),
+    )
+
+
+def opened_in_private(incident: Incident) -> bool:
+    """Opened in Slack in a channel not known to be public: a private channel, a DM, or one
+    whose privacy Slack never confirmed (storage.schema m008). GitHub and imported
+    incidents have no channel, so they are never private."""
+    return incident.source == "slack" and incident.channel_private != 0
+
+
 def listing(db: sqlite_utils.Database, only_open: bool, limit: int) -> list[Incident]:
     where = "WHERE resolved_at IS NULL" if only_open else ""
     rows = db.conn.execute(

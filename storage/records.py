@@ -88,3 +88,4 @@ class Incident(Record):
     channel_id: str | None
     message_ts: str | None
     created_at: str
+    channel_private: int | None = None  # m008: 1 private, 0 public, None not known

@@ -535,3 +535,15 @@ def m007_pulse_reminder_ts(db: sqlite_utils.Database) -> None:
     # The reminder is a DM of its own with the survey's buttons; its ts is kept (like the
     # first DM's) so that closing the round turns it into "this round has closed" too.
     db.execute("ALTER TABLE pulse_invites ADD COLUMN reminder_ts TEXT")
+
+
+@migrations()
+def m008_incident_channel_privacy(db: sqlite_utils.Database) -> None:
+    # Whether the channel an incident was opened in is private, as Slack's conversations.info
+    # said after the command was answered: 1 private (or a DM), 0 public, NULL not known.
+    # Only a channel Slack confirmed public shows the title elsewhere, so the incidents
+    # recorded before this migration, and any whose answer never came, stay hidden outside
+    # their own channel rather than risk showing a private title in a public one.
+    db.execute(
+        "ALTER TABLE incidents ADD COLUMN channel_private INTEGER CHECK (channel_private IN (0, 1))"
+    )

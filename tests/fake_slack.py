@@ -137,6 +137,7 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.channel_members: dict[str, list[str]] = {}  # conversations.members, paginated
         self.usergroups: dict[str, dict[str, Any]] = {}  # id -> {"handle": ..., "users": [...]}
+        self.private_channels: set[str] = set()  # conversations.info: the rest are public
         self.socket_mode_url = ""  # what apps.connections.open hands out
         self._ts = itertools.count(1)
         self._changed = threading.Condition()
@@ -213,6 +214,10 @@ class FakeSlack:
         if method == "usergroups.list":
             groups = [{"id": i, "handle": g["handle"]} for i, g in self.usergroups.items()]
             return {"ok": True, "usergroups": groups}
+        if method == "conversations.info":
+            channel = args.get("channel", "")
+            private = channel in self.private_channels
+            return {"ok": True, "channel": {"id": channel, "is_private": private}}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args.get("users"))}}
         if method == "files.getUploadURLExternal":  # files_upload_v2, step 1 of 3

@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot import summary
+from storage import incidents
 from tests.conftest import Bot, Reply
 from tests.fake_slack import TEAM, block_actions, view_submission
+from tests.test_cli import run
+from tests.test_dora import home_opened
+from tests.test_summary_delivery import run_job, started, subscribe, summaries
 
 CHANNEL = "C0CHAN01"
 OPEN_EXAMPLE = 'For example: `/incident open api Checkout errors sev=2 at="15m ago"`'
@@ -204,6 +210,7 @@ def test_open_posts_the_incident_in_the_channel_and_stores_it(bot: Bot) -> None:
         "source_key": f"{TEAM}:{CHANNEL}:trig.open.1",
         "channel_id": CHANNEL,
         "created_at": "2026-11-24T12:00:00Z",
+        "channel_private": 0,  # conversations.info: a public channel
     }
 
 
@@ -244,10 +251,10 @@ def test_title_keeps_an_apostrophe(bot: Bot) -> None:
     assert incident(bot, 1)["title"] == "Users can't log in"
 
 
-def test_slack_escaping_in_the_title_is_undone(bot: Bot) -> None:
+def test_slack_escaping_in_the_title_is_undone_and_done_again_to_show_it(bot: Bot) -> None:
     post = open_incident(bot, "open api Checkout &amp; payments &lt;down&gt;")
     assert incident(bot, 1)["title"] == "Checkout & payments <down>"
-    assert post["text"] == "Incident #1 opened on api: Checkout & payments <down>"
+    assert post["text"] == "Incident #1 opened on api: Checkout &amp; payments &lt;down&gt;"
 
 
 @pytest.mark.parametrize(
@@ -1292,3 +1299,108 @@ def test_auto_link_treats_every_production_name_as_one_production(bot: Bot) -> N
     deploy(bot, "api v3 env=staging at=2026-11-24T10:00Z")
     open_incident(bot, "open api Checkout errors at=2026-11-24T10:30Z")
     assert (incident(bot, 1)["deploy_id"], incident(bot, 1)["cause"]) == (prod, "deploy")
+
+
+# ---- incidents of private channels ---------------------------------------------------------
+
+PRIVATE = "C0PRIV001"
+
+
+def _private_incident(bot: Bot) -> dict[str, Any]:
+    """Incident #1, opened in a private channel (conversations.info says so)."""
+    bot.slack.private_channels.add(PRIVATE)
+    return open_incident(bot, "open api Acquisition of Initech leaked sev=1", channel=PRIVATE)
+
+
+def test_a_private_channels_incident_keeps_its_title_in_that_channel(bot: Bot) -> None:
+    post = _private_incident(bot)
+    assert post["channel"] == PRIVATE
+    assert post["text"] == "Incident #1 opened on api: Acquisition of Initech leaked (sev 1)"
+    (asked,) = bot.slack.calls_to("conversations.info")
+    assert asked["channel"] == PRIVATE
+    assert incident(bot, 1)["channel_private"] == 1
+    here = ephemeral_text(bot.command("/incident", "list", channel=PRIVATE))
+    assert "`#1` 2026-11-24 13:00 CET · api: Acquisition of Initech leaked · sev 1 · open" in here
+
+
+def test_elsewhere_a_private_channels_incident_is_listed_and_counted_without_its_title(
+    bot: Bot,
+) -> None:
+    _private_incident(bot)
+    open_incident(bot, "open web Login slow at=2026-11-24T11:00Z")
+    assert incident(bot, 2)["channel_private"] == 0
+    shown = ephemeral_text(bot.command("/incident", "list all"))
+    assert shown == (
+        "*2 latest incidents* (times in Europe/Berlin)\n"
+        "`#1` 2026-11-24 13:00 CET · api: Incident #1 (private channel) · sev 1 · open · "
+        "not linked · slack\n"
+        "`#2` 2026-11-24 12:00 CET · web: Login slow · open · not linked · slack"
+    )
+
+
+def test_app_home_never_shows_a_private_channels_title(bot: Bot) -> None:
+    _private_incident(bot)
+    assert home_opened(bot).status == 200
+    (call,) = bot.slack.wait_for("views.publish")
+    every = json.dumps(call["view"], ensure_ascii=False)
+    assert "Initech" not in every
+    assert "api: Incident #1 (private channel) · sev 1 · open" in every
+
+
+def test_a_weekly_summary_shows_a_private_title_only_in_that_channel(bot: Bot) -> None:
+    started(bot)
+    _private_incident(bot)
+    subscribe(bot)  # in the public CHANNEL
+    bot.clock.set("2026-11-30T08:00:00Z")
+    run_job(bot)
+    (post,) = summaries(bot.slack)
+    assert post["channel"] == CHANNEL
+    assert "Initech" not in json.dumps(post, ensure_ascii=False)
+    assert "#1 api: Incident #1 (private channel) (sev 1), open since" in json.dumps(
+        post, ensure_ascii=False
+    )
+    deps = bot.server.deps
+    inside = summary.build(deps, 2026, 48, channel=PRIVATE)
+    _, blocks = summary.slack_message(inside)
+    assert "#1 api: Acquisition of Initech leaked (sev 1)" in json.dumps(
+        [b.to_dict() for b in blocks]
+    )
+    # Operators at the terminal see every title.
+    everywhere = summary.build(deps, 2026, 48, channel=CHANNEL)
+    assert "#1 api: Acquisition of Initech leaked (sev 1)" in summary.terminal_text(everywhere)
+
+
+def test_a_channel_whose_privacy_slack_did_not_tell_is_treated_as_private(bot: Bot) -> None:
+    bot.slack.fail_next("conversations.info", "channel_not_found")
+    open_incident(bot, "open api Checkout errors", channel="C0SECRET1")
+    assert incident(bot, 1)["channel_private"] is None
+    assert "Checkout errors" not in ephemeral_text(bot.command("/incident", "list"))
+    here = ephemeral_text(bot.command("/incident", "list", channel="C0SECRET1"))
+    assert "api: Checkout errors" in here
+
+
+def test_github_incidents_are_never_private(bot: Bot) -> None:
+    with bot.server.store.write() as db:
+        incidents.insert(
+            db,
+            {
+                "service": "api",
+                "title": "Checkout errors (acme/api#12)",
+                "started_at": "2026-11-24T11:00:00Z",
+                "cause": "unknown",
+                "source": "github",
+                "source_key": "acme/api#12",
+                "created_at": "2026-11-24T11:00:00Z",
+            },
+        )
+    assert "api: Checkout errors (acme/api#12)" in ephemeral_text(bot.command("/incident", "list"))
+
+
+def test_the_export_keeps_a_private_channels_title(bot: Bot, tmp_path: Path) -> None:
+    _private_incident(bot)
+    result = run(
+        ["export", "incidents", "--format", "json"], tmp_path, SHIPSHAPE_DB=str(bot.db_path)
+    )
+    assert result.returncode == 0, result.stderr
+    (row,) = json.loads(result.stdout)
+    assert (row["title"], row["channel_private"]) == ("Acquisition of Initech leaked", 1)

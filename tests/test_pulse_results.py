@@ -4,6 +4,7 @@ and the weekly summary's lines through the real app, answers given by signed DM 
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -281,3 +282,28 @@ def test_results_reply_stays_within_one_slack_message(bot: Bot) -> None:
     assert len(blocks) == 50
     assert all(len(b["text"]["text"]) <= 3000 for b in blocks if b["type"] == "section")
     assert blocks[-1]["text"]["text"].startswith("… and more than one Slack message can hold.")
+
+
+def test_a_comment_that_escapes_past_a_sections_limit_is_split_whole(bot: Bot) -> None:
+    """980 `&` escape to 4,900 characters: more than one section holds, so the reply splits
+    it between sections, never inside an `&amp;`, and loses none of it."""
+    who = people(5)
+    round_id = open_round(bot, who)
+    with bot.server.store.write() as db:
+        for person in who:
+            pulse_answers.record_ease(db, round_id, person, 3, NOW)
+        pulse_answers.record_comment(db, round_id, who[0], "&" * 980 + "\nsecond line", NOW)
+    close(bot, round_id)
+    reply = bot.command("/pulse", "results")
+    assert reply.status == 200
+    assert reply.json["response_type"] == "ephemeral"
+    assert "went wrong" not in reply.text
+    sections = [b["text"]["text"] for b in reply.json["blocks"] if b["type"] == "section"]
+    assert all(len(text) <= 3000 for text in sections)
+    for text in sections:
+        assert re.search(r"&(?!amp;|lt;|gt;)", text) is None, text[-20:]
+    every = "\n".join(sections)
+    assert every.count("&amp;") == 980
+    assert "> second line" in every
+    # The comment's second part is still a quote, so it reads as the same comment.
+    assert sum(text.startswith("> &amp;") or "\n> &amp;" in text for text in sections) == 2

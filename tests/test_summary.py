@@ -8,6 +8,7 @@ complete week is 2026-W47 (16 to 23 November) and the check's 12 weeks are W36 t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -412,3 +413,28 @@ def test_cli_summary_help(tmp_path: Path) -> None:
     result = run(["summary", "--help"], tmp_path)
     assert result.returncode == 0, result.stderr
     assert "--week" in result.stdout and "Example" in result.stdout
+
+
+def test_open_incidents_whose_titles_escape_long_stay_whole_within_slack_limits(
+    tmp_path: Path,
+) -> None:
+    """Ten open incidents titled with 200 `&` each: 1,000 characters apiece once escaped,
+    so the section splits between them, never inside an `&amp;`, and every one is shown."""
+    deps = make_deps(tmp_path / "ampersands.db")
+    with deps.store.write() as db:
+        for n in range(summary.INCIDENTS_SHOWN):
+            incident_id = records.incident(db, "api", local(2026, 47, 2, 8 + n), None)
+            db.conn.execute("UPDATE incidents SET title = ? WHERE id = ?", ("&" * 200, incident_id))
+    try:
+        _, blocks = summary.slack_message(summary.build(deps, 2026, 47))
+        for block in blocks:
+            block.validate_json()
+        sections = [b.text.text for b in blocks if isinstance(b, SectionBlock) and b.text]
+        assert all(len(text) <= 3000 for text in sections)
+        for text in sections:
+            assert re.search(r"&(?!amp;|lt;|gt;)", text) is None
+        incidents = [text for text in sections if "api: &amp;" in text]
+        assert len(incidents) > 1  # more than one section holds
+        assert "\n".join(incidents).count("&amp;") == 200 * summary.INCIDENTS_SHOWN
+    finally:
+        deps.store.close()
