@@ -138,7 +138,12 @@ class Server:
         slack = None if config.socket_mode else SlackRequestHandler(self.app)
         try:
             self.http = create_server(
-                Web(slack, self.health, GitHubWebhook(self.deps, self.executor)),
+                Web(
+                    slack,
+                    self.health,
+                    GitHubWebhook(self.deps, self.executor),
+                    config.slack_signing_secret or "",
+                ),
                 host=host,
                 port=port,
                 threads=THREADS,
