@@ -1591,3 +1591,23 @@ def slack_command_missing(names: Sequence[str]) -> str:
         f"The slash command has no {shown}; Slack sends command, user_id, channel_id, "
         "team_id and trigger_id with every command, e.g. command=/deploy&user_id=U123&..."
     )
+
+
+# ---- shipshape export: where the output goes -----------------------------------------------
+
+
+def export_over_database(output: str, database: str) -> str:
+    return (
+        f"-o {output} is the database ({database}); writing there would erase it. "
+        "Choose another file, e.g. -o deploys.csv."
+    )
+
+
+def export_no_folder(folder: str) -> str:
+    return f"The folder {folder} does not exist; create it first, or choose e.g. -o deploys.csv."
+
+
+def export_cannot_write(output: str, reason: str | None) -> str:
+    return (
+        f"Cannot write {output} ({reason or 'refused'}); choose another file, e.g. -o deploys.csv."
+    )
