@@ -91,11 +91,18 @@ def _close(deps: Deps, round_id: int, at: str) -> list[Message]:
     return messages
 
 
-def open_new(deps: Deps, survey_id: int) -> tuple[int, list[Message]]:
+def open_new(
+    deps: Deps, survey_id: int, source_key: str | None = None
+) -> tuple[int, list[Message]]:
     """Open a round of the survey, closing its open one in the same transaction (a round
-    closes at the next round). Returns the new round and the closed round's DMs."""
+    closes at the next round). Returns the new round and the closed round's DMs. A
+    `source_key` that already opened a round (a replayed `/pulse now`) opens nothing and
+    returns that round, with no DMs to close."""
     now = deps.clock.now()
     with deps.store.write() as db:
+        opened = pulse.round_opened_by(db, source_key) if source_key else None
+        if opened is not None:
+            return opened[0], []
         current = pulse.open_round_of(db, survey_id)
         closed = _close(deps, current.id, utc_text(now)) if current else []
         round_id = pulse.open_round(
@@ -104,6 +111,7 @@ def open_new(deps: Deps, survey_id: int) -> tuple[int, list[Message]]:
             utc_text(now),
             utc_text(now.add(days=ROUND_DAYS)),
             secrets.token_bytes(KEY_BYTES),
+            source_key,
         )
     if current is not None:
         deps.store.checkpoint()

@@ -535,3 +535,18 @@ def m007_pulse_reminder_ts(db: sqlite_utils.Database) -> None:
     # The reminder is a DM of its own with the survey's buttons; its ts is kept (like the
     # first DM's) so that closing the round turns it into "this round has closed" too.
     db.execute("ALTER TABLE pulse_invites ADD COLUMN reminder_ts TEXT")
+
+
+@migrations()
+def m009_pulse_round_source_key(db: sqlite_utils.Database) -> None:
+    # The `/pulse now` that opened a round (team:channel:trigger_id), like a deploy's
+    # source_key: Slack's retry of the same command finds its round instead of opening
+    # another. Scheduled rounds have none.
+    _run(
+        db,
+        """
+        ALTER TABLE pulse_rounds ADD COLUMN source_key TEXT;
+        CREATE UNIQUE INDEX pulse_rounds_source_key ON pulse_rounds (source_key)
+            WHERE source_key IS NOT NULL
+        """,
+    )
