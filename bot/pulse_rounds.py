@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import pulse_dm
 from bot.deps import Deps
+from bot.survey_logs import private
 from bot.times import utc_text
 from storage import pulse
 from storage.pulse import Survey
@@ -149,6 +150,7 @@ def mark_closed(deps: Deps, client: WebClient, messages: Sequence[Message]) -> N
     """Turn a closed round's DMs into "this round has closed", all alike, so their buttons
     stop inviting answers; one that cannot be updated any more is left as it is."""
     text, blocks = pulse_dm.closed_message()
+    client = private(client)
     for channel, ts in messages:
         if _stopping(deps):
             return
@@ -170,6 +172,7 @@ def send_round(deps: Deps, client: WebClient, round_id: int) -> int:
     survey = found and pulse.get_survey(deps.store.db, found.survey_id)
     if found is None or survey is None:
         return 0
+    client = private(client)  # each person's DM channel, and who was asked
     people = audience(deps, client, survey)
     done = pulse.invited_users(deps.store.db, round_id)
     text, blocks = pulse_dm.question_message(round_id, found.closes_at, deps.tz)
@@ -206,6 +209,7 @@ def remind(deps: Deps, client: WebClient) -> int:
     now = deps.clock.now()
     sent_before = utc_text(now.subtract(hours=REMIND_AFTER_HOURS))
     reminded = 0
+    client = private(client)  # a reminder goes to those who have not answered
     for found in pulse.open_rounds(deps.store.db):
         if found.closes_at <= utc_text(now):
             continue
@@ -229,7 +233,8 @@ def remind(deps: Deps, client: WebClient) -> int:
                     pulse.mark_reminded(db, found.id, invite.user_id, str(posted["ts"]))
                 reminded += 1
             except SlackApiError as error:
-                log.warning("could not remind %s of round %s (%s)", invite.user_id, found.id,
+                # Not who: being reminded says that person has not answered.
+                log.warning("could not send a reminder of round %s (%s)", found.id,
                             error.response.get("error"))  # fmt: skip
             _pause(deps)
     return reminded

@@ -16,6 +16,7 @@ from slack_sdk.http_retry.handler import RetryHandler
 from bot import home, messages, pulse_answers
 from bot.deps import Deps
 from bot.replies import ephemeral
+from bot.survey_logs import SurveyTraffic
 from commands import deploy, dora, incident, pulse
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ class _TokenNotice(logging.Filter):
 
 
 logging.getLogger("slack_bolt.App").addFilter(_TokenNotice())
+# The App's logger is also its Socket Mode client's, which logs every envelope at DEBUG.
+logging.getLogger("slack_bolt.App").addFilter(SurveyTraffic())
 
 
 def web_client(token: str, base_url: str) -> WebClient:
