@@ -26,7 +26,7 @@ from bot.clock import Clock
 from bot.config import Config, ConfigError
 from bot.deps import Deps
 from bot.github_webhook import GitHubWebhook
-from bot.slack_app import build_app, web_client
+from bot.slack_app import CheckedSocketModeHandler, build_app, web_client
 from bot.web import Web
 from storage.db import Store
 
@@ -178,7 +178,7 @@ class Server:
         summary_schedule.start_catch_up(self.deps, self.app.client, self.summaries_caught_up)
         pulse_schedule.resume(self.deps, self.app.client)
         if self.config.socket_mode:
-            self.socket = SocketModeHandler(self.app, self.config.slack_app_token)
+            self.socket = CheckedSocketModeHandler(self.app, self.config.slack_app_token)
             self.socket.connect()
 
     def serve_in_thread(self) -> None:

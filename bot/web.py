@@ -78,11 +78,23 @@ def slack_problem(body: bytes, content_type: str) -> str | None:
         fields = dict(parse_qsl(text, keep_blank_values=True))
         if "payload" in fields:
             payload = json_object(fields["payload"], "The payload", SLACK_SENDER)
-            return None if isinstance(payload.get("type"), str) else messages.SLACK_PAYLOAD_NO_TYPE
+            return envelope_problem("interactive", payload)
     except BadJson as error:
         return str(error)
-    missing = [name for name in COMMAND_FIELDS if not fields.get(name)]
-    return messages.slack_command_missing(missing) if missing else None
+    return envelope_problem("slash_commands", fields)
+
+
+def envelope_problem(kind: str, payload: Any) -> str | None:
+    """Why a payload of this Socket Mode envelope type (the same kinds arrive over HTTP)
+    cannot be what Slack sends, or None."""
+    if not isinstance(payload, dict):
+        return messages.not_json_object("The payload", SLACK_SENDER)
+    if kind == "slash_commands":
+        missing = [name for name in COMMAND_FIELDS if not payload.get(name)]
+        return messages.slack_command_missing(missing) if missing else None
+    if kind == "interactive" and not isinstance(payload.get("type"), str):
+        return messages.SLACK_PAYLOAD_NO_TYPE
+    return None
 
 
 def read_body(environ: dict[str, Any]) -> bytes:

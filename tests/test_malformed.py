@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,9 +14,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.clock import FixedClock
+from bot.serve import Server
 from bot.web import MAX_JSON_DEPTH, BadJson, json_object, slack_problem
-from tests.conftest import Bot, sign
-from tests.fake_slack import slash_form
+from tests.conftest import NOW, Bot, make_config, sign
+from tests.fake_slack import FakeSlack, slash_form
+from tests.fake_socket_mode import FakeSocketMode
 from tests.test_github_webhook import (
     assert_nothing_stored as assert_no_github_records,
 )
@@ -214,3 +218,42 @@ def test_nesting_is_refused_past_the_limit_whatever_the_strings_hold(depth: int,
 def test_any_body_gets_a_reason_or_passes_never_an_exception(body: bytes, kind: str) -> None:
     problem = slack_problem(body, kind)
     assert problem is None or problem.endswith((".", "..."))
+
+
+# ---- Socket Mode ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "envelope",
+    [
+        # (A payload that is a JSON list never reaches the app: slack_sdk refuses it.)
+        {"envelope_id": "bad-1", "type": "interactive", "payload": "notjson"},
+        {"envelope_id": "bad-2", "type": "interactive", "payload": {"actions": []}},
+        {"envelope_id": "bad-3", "type": "slash_commands", "payload": {"text": "api v1"}},
+    ],
+    ids=["text", "no-type", "command-without-fields"],
+)
+def test_a_malformed_envelope_leaves_the_socket_working(
+    tmp_path: Path, slack: FakeSlack, caplog: pytest.LogCaptureFixture, envelope: dict[str, Any]
+) -> None:
+    socket_mode = FakeSocketMode()
+    slack.socket_mode_url = socket_mode.url
+    config = make_config(
+        tmp_path / "s.db", slack, slack_app_token="xapp-test", slack_signing_secret=None
+    )
+    server = Server(config, FixedClock(NOW), "127.0.0.1", 0)
+    try:
+        server.serve_in_thread()
+        socket_mode.wait_connected()
+        caplog.set_level(logging.INFO)
+        assert socket_mode.send(envelope)["envelope_id"] == envelope["envelope_id"]
+        assert server.wait_idle()
+        assert any("refused" in r.getMessage() for r in caplog.records)
+        assert_no_traceback(caplog)
+        form = slash_form("/deploy", "api v1.2.3", response_url="http://127.0.0.1:9/x",
+                          trigger_id="good-1")  # fmt: skip
+        socket_mode.send({"envelope_id": "good-1", "type": "slash_commands", "payload": form})
+        slack.wait_for("chat.postMessage")
+    finally:
+        server.stop()
+        socket_mode.stop()
