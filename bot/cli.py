@@ -107,7 +107,9 @@ def serve(host: str, port: int | None) -> None:
 def export(kind: str, fmt: str, output: Path | None) -> None:
     """Print every deploy, incident or change, for spreadsheets and BI tools.
 
-    Times are UTC ISO-8601. Reads SHIPSHAPE_DB (default ./shipshape.db).
+    Times are UTC ISO-8601. Reads SHIPSHAPE_DB (default ./shipshape.db). In CSV, text
+    a spreadsheet would run as a formula (starting with = + - or @) gets a leading ';
+    JSON keeps every value exact.
 
     \b
     Examples:
