@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import click
 import pendulum
@@ -107,7 +107,9 @@ def serve(host: str, port: int | None) -> None:
 def export(kind: str, fmt: str, output: Path | None) -> None:
     """Print every deploy, incident or change, for spreadsheets and BI tools.
 
-    Times are UTC ISO-8601. Reads SHIPSHAPE_DB (default ./shipshape.db).
+    Times are UTC ISO-8601. Reads SHIPSHAPE_DB (default ./shipshape.db). In CSV, text
+    a spreadsheet would run as a formula (starting with = + - or @) gets a leading ';
+    JSON keeps every value exact.
 
     \b
     Examples:
@@ -115,22 +117,55 @@ def export(kind: str, fmt: str, output: Path | None) -> None:
       shipshape export incidents --format json
     """
     config = _config(for_slack=False)
+    if output:
+        _check_output(output, Path(config.db_path))
     with _existing_store(config) as store:
-        out = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
+        out = _open_output(output) if output else sys.stdout
         try:
-            rows = export_rows.rows(store.db, kind)
             if fmt == "json":
                 out.write("[")
-                for i, row in enumerate(rows):
+                for i, row in enumerate(export_rows.rows(store.db, kind)):
                     out.write(("," if i else "") + "\n  " + json.dumps(row, ensure_ascii=False))
                 out.write("\n]\n")
             else:
-                writer = csv.DictWriter(out, fieldnames=export_rows.columns(store.db, kind))
+                # Text quoted (numbers not): a cell holding the other delimiter, as in
+                # "a;=1+2", stays one cell in a spreadsheet that splits on semicolons.
+                writer = csv.DictWriter(
+                    out,
+                    fieldnames=export_rows.columns(store.db, kind),
+                    quoting=csv.QUOTE_NONNUMERIC,
+                )
                 writer.writeheader()
-                writer.writerows(rows)
+                writer.writerows(export_rows.csv_rows(store.db, kind))
         finally:
             if output:
                 out.close()
+
+
+# SQLite's own files beside the database: writing over any of them loses data.
+_DATABASE_FILES = ("", "-wal", "-shm", "-journal")
+
+
+def _check_output(output: Path, db: Path) -> None:
+    """Refuse an output that is the database or one of its files, however it is named
+    (relative, through a symlink, a hard link), before anything is opened: opening it for
+    writing would truncate it."""
+    target = output.resolve()
+    for suffix in _DATABASE_FILES:
+        own = Path(str(db.resolve()) + suffix)
+        if target == own or (target.exists() and own.exists() and target.samefile(own)):
+            raise click.ClickException(messages.export_over_database(str(output), str(own)))
+
+
+def _open_output(output: Path) -> TextIO:
+    folder = output.parent
+    if not folder.is_dir():
+        raise click.ClickException(messages.export_no_folder(str(folder)))
+    try:
+        return output.open("w", newline="", encoding="utf-8")
+    except OSError as error:
+        problem = messages.export_cannot_write(str(output), error.strerror)
+        raise click.ClickException(problem) from None
 
 
 @contextmanager

@@ -26,7 +26,9 @@ from bot import github_api, github_events, messages
 from bot.deps import Deps
 from bot.github_events import DeploymentStatus, IssueEvent, Outcome, RunDeploy
 from bot.times import utc_text
-from bot.web import StartResponse
+from bot.web import BadJson, StartResponse, json_object, read_body
+from commands import fields
+from commands.args import FieldError
 from storage import github
 from storage.shipping import Commit
 
@@ -39,6 +41,9 @@ ISSUE_ACTIONS = ("opened", "labeled", "closed", "reopened")
 # workflow_run conclusions that say whether the deploy reached users; the rest (cancelled,
 # skipped, neutral, action_required, stale) say nothing about production.
 RUN_CONCLUSIONS = {"success": "success", "failure": "failed", "timed_out": "failed"}
+# GitHub's ids and numbers are stored as SQLite INTEGERs, which end here.
+MAX_NUMBER = 2**63 - 1
+SENDER = "GitHub webhook payload"
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -96,8 +101,19 @@ class Fields:
         return None if self.get(path) is None else self.text(path)
 
     def number(self, path: str) -> int:
-        value: int = self._typed(path, int, "an integer")
+        expected = f"a whole number from 0 to {MAX_NUMBER}"
+        value: int = self._typed(path, int, expected)
+        if not 0 <= value <= MAX_NUMBER:
+            raise BadPayload(self._path(path), expected)
         return value
+
+    def repo(self, path: str) -> str:
+        """A repository's OWNER/NAME: the service is the part after the slash."""
+        value = self.text(path)
+        try:
+            return fields.repo(value)
+        except FieldError:
+            raise BadPayload(self._path(path), "OWNER/NAME, e.g. acme/api") from None
 
     def flag(self, path: str) -> bool:
         value: bool = self._typed(path, bool, "true or false")
@@ -145,7 +161,7 @@ def _deployment_status(db: sqlite_utils.Database, p: Fields, deps: Deps, now: st
     # short sha says which version it was. A tag or release branch is the version.
     plain = ref in (p.text("repository.default_branch"), sha)
     status = DeploymentStatus(
-        repo=p.text("repository.full_name"),
+        repo=p.repo("repository.full_name"),
         deployment_id=p.number("deployment.id"),
         status_id=p.number("deployment_status.id"),
         state=p.text("deployment_status.state"),
@@ -175,7 +191,7 @@ def _push(db: sqlite_utils.Database, p: Fields, deps: Deps, now: str) -> Outcome
         for c in p.objects("commits")
     ]
     return github_events.push(
-        db, p.text("repository.full_name"), commits, deps.config.production_environments, now
+        db, p.repo("repository.full_name"), commits, deps.config.production_environments, now
     )
 
 
@@ -185,7 +201,7 @@ def _pull_request(db: sqlite_utils.Database, p: Fields, deps: Deps, now: str) ->
         return Outcome(messages.github_webhook_ignored(f"pull request {action}, not merged"))
     return github_events.merged_pull(
         db,
-        p.text("repository.full_name"),
+        p.repo("repository.full_name"),
         p.number("number"),
         p.text("pull_request.merge_commit_sha"),
         p.time("pull_request.merged_at"),
@@ -197,7 +213,7 @@ def _issues(db: sqlite_utils.Database, p: Fields, deps: Deps, now: str) -> Outco
     if action not in ISSUE_ACTIONS:
         return Outcome(messages.github_webhook_ignored(f"issue {action}"))
     event = IssueEvent(
-        repo=p.text("repository.full_name"),
+        repo=p.repo("repository.full_name"),
         issue_id=p.number("issue.id"),
         action=action,
         title=p.text("issue.title"),
@@ -210,7 +226,7 @@ def _issues(db: sqlite_utils.Database, p: Fields, deps: Deps, now: str) -> Outco
 
 def _release(db: sqlite_utils.Database, p: Fields, deps: Deps, now: str) -> Outcome:
     action = p.text("action")
-    repo = p.text("repository.full_name")
+    repo = p.repo("repository.full_name")
     if action != "published" or github.settings(db, repo).deploy_on != "release":
         return Outcome(messages.github_webhook_ignored(f"release {action} in {repo}"))
     commitish = p.text("release.target_commitish")
@@ -229,7 +245,7 @@ def _release(db: sqlite_utils.Database, p: Fields, deps: Deps, now: str) -> Outc
 
 def _workflow_run(db: sqlite_utils.Database, p: Fields, deps: Deps, now: str) -> Outcome:
     action = p.text("action")
-    repo = p.text("repository.full_name")
+    repo = p.repo("repository.full_name")
     settings = github.settings(db, repo)
     # The workflow's own name; older payloads carry it only on the run.
     name = p.optional_text("workflow.name") or p.optional_text("workflow_run.name")
@@ -275,30 +291,18 @@ def _respond(start_response: StartResponse, status: str, payload: dict[str, Any]
     return [body]
 
 
-def _read_body(environ: dict[str, Any]) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    return environ["wsgi.input"].read(length) if length > 0 else b""
-
-
-def _parse(body: bytes, is_form: bool) -> dict[str, Any] | None:
+def _parse(body: bytes, is_form: bool) -> dict[str, Any]:
     """The payload object, from JSON or from the `payload` field of a form (GitHub's two
-    content types); None when there is none."""
-    if is_form:
-        try:
-            fields = parse_qs(body.decode("utf-8"))
-        except UnicodeDecodeError:
-            return None
-        if "payload" not in fields:
-            return None
-        body = fields["payload"][0].encode()
+    content types). Raises BadJson with the reason when there is none."""
+    if not is_form:
+        return json_object(body, "The body", SENDER)
     try:
-        payload = json.loads(body)
-    except ValueError:  # UnicodeDecodeError included
-        return None
-    return payload if isinstance(payload, dict) else None
+        form = parse_qs(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        form = {}
+    if "payload" not in form:
+        raise BadJson(messages.GITHUB_WEBHOOK_NO_PAYLOAD_FIELD)
+    return json_object(form["payload"][0], "The payload field", SENDER)
 
 
 class GitHubWebhook:
@@ -320,7 +324,7 @@ class GitHubWebhook:
                 "503 Service Unavailable",
                 {"error": messages.GITHUB_WEBHOOK_NO_SECRET},
             )
-        body = _read_body(environ)
+        body = read_body(environ)
         event = environ.get("HTTP_X_GITHUB_EVENT", "")
         delivery = environ.get("HTTP_X_GITHUB_DELIVERY", "")
         if not signature_matches(secret, body, environ.get("HTTP_X_HUB_SIGNATURE_256", "")):
@@ -334,14 +338,10 @@ class GitHubWebhook:
                     start_response, event, delivery, messages.github_webhook_missing_header(name)
                 )
         is_form = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower() == FORM
-        payload = _parse(body, is_form)
-        if payload is None:
-            error = (
-                messages.GITHUB_WEBHOOK_NO_PAYLOAD_FIELD
-                if is_form
-                else messages.GITHUB_WEBHOOK_NOT_JSON
-            )
-            return self._refuse(start_response, event, delivery, error)
+        try:
+            payload = _parse(body, is_form)
+        except BadJson as error:
+            return self._refuse(start_response, event, delivery, str(error))
         if event == "ping":
             log.info("github ping %s: pong", delivery)
             return _respond(

@@ -910,7 +910,6 @@ GITHUB_WEBHOOK_NO_PAYLOAD_FIELD = (
     "A form-encoded delivery needs a payload field. Set the webhook's Content type to "
     "application/json, or send the JSON in a field named payload."
 )
-GITHUB_WEBHOOK_NOT_JSON = "The body is not a JSON object, as a GitHub webhook payload is."
 GITHUB_WEBHOOK_FAILED = (
     "The delivery could not be stored and nothing of it was kept; "
     "redeliver it from GitHub once the problem in Shipshape's log is fixed."
@@ -1668,3 +1667,51 @@ def pulse_summary_sinks(top: Sequence[tuple[str, float]]) -> str:
 
 def pulse_summary_comments(count: int) -> str:
     return f"{count} {'comment' if count == 1 else 'comments'}: `/pulse results` in the survey's channel shows them."
+
+
+# ---- malformed requests (answered 400: Slack and GitHub show the reason) -------------------
+
+
+def json_too_deep(where: str, limit: int) -> str:
+    return (
+        f"{where} is JSON nested more than {limit} levels deep; Slack and GitHub never send that."
+    )
+
+
+def not_json_object(where: str, sender: str) -> str:
+    return f"{where} is not a JSON object, as a {sender} is."
+
+
+SLACK_BODY_NOT_UTF8 = "The body is not UTF-8 text, as Slack sends."
+SLACK_PAYLOAD_NO_TYPE = (
+    'The payload has no "type" text, as every Slack interaction has, '
+    'e.g. {"type": "block_actions", ...}.'
+)
+
+
+def slack_command_missing(names: Sequence[str]) -> str:
+    shown = ", ".join(f"`{name}`" for name in names)
+    return (
+        f"The slash command has no {shown}; Slack sends command, user_id, channel_id, "
+        "team_id and trigger_id with every command, e.g. command=/deploy&user_id=U123&..."
+    )
+
+
+# ---- shipshape export: where the output goes -----------------------------------------------
+
+
+def export_over_database(output: str, database: str) -> str:
+    return (
+        f"-o {output} is the database ({database}); writing there would erase it. "
+        "Choose another file, e.g. -o deploys.csv."
+    )
+
+
+def export_no_folder(folder: str) -> str:
+    return f"The folder {folder} does not exist; create it first, or choose e.g. -o deploys.csv."
+
+
+def export_cannot_write(output: str, reason: str | None) -> str:
+    return (
+        f"Cannot write {output} ({reason or 'refused'}); choose another file, e.g. -o deploys.csv."
+    )

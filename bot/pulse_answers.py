@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import Block
 from bot import messages, modals, pulse_dm, pulse_schedule
 from bot.deps import Deps
 from bot.replies import ephemeral
+from bot.survey_logs import private
 from bot.times import show, utc_text
 from storage import pulse
 from storage import pulse_answers as store
@@ -55,7 +56,8 @@ def _refusal(deps: Deps, error: Refused) -> tuple[str, list[Block]]:
 def _update(client: WebClient, channel: str, ts: str, message: tuple[str, list[Block]]) -> None:
     text, blocks = message
     try:
-        client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        # Not logged: the update shows the person's answers in their DM.
+        private(client).chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
     except SlackApiError as error:
         # The answer is saved either way; only the confirmation is missing.
         log.warning("could not update a pulse DM: %s", error.response.get("error"))
@@ -162,7 +164,7 @@ def register(app: App, deps: Deps) -> None:
             _refused(deps, client, respond, channel, ts, error)
             return
         view = pulse_dm.comment_modal(round_id, channel, ts, choices.comment)
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        private(client).views_open(trigger_id=body["trigger_id"], view=view)  # their comment
 
     @app.view(pulse_dm.COMMENT_MODAL)
     def on_comment_submit(

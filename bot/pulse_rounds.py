@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import pulse_dm
 from bot.deps import Deps
+from bot.survey_logs import private
 from bot.times import utc_text
 from storage import pulse
 from storage.pulse import Survey
@@ -91,11 +92,18 @@ def _close(deps: Deps, round_id: int, at: str) -> list[Message]:
     return messages
 
 
-def open_new(deps: Deps, survey_id: int) -> tuple[int, list[Message]]:
+def open_new(
+    deps: Deps, survey_id: int, source_key: str | None = None
+) -> tuple[int, list[Message]]:
     """Open a round of the survey, closing its open one in the same transaction (a round
-    closes at the next round). Returns the new round and the closed round's DMs."""
+    closes at the next round). Returns the new round and the closed round's DMs. A
+    `source_key` that already opened a round (a replayed `/pulse now`) opens nothing and
+    returns that round, with no DMs to close."""
     now = deps.clock.now()
     with deps.store.write() as db:
+        opened = pulse.round_opened_by(db, source_key) if source_key else None
+        if opened is not None:
+            return opened[0], []
         current = pulse.open_round_of(db, survey_id)
         closed = _close(deps, current.id, utc_text(now)) if current else []
         round_id = pulse.open_round(
@@ -104,6 +112,7 @@ def open_new(deps: Deps, survey_id: int) -> tuple[int, list[Message]]:
             utc_text(now),
             utc_text(now.add(days=ROUND_DAYS)),
             secrets.token_bytes(KEY_BYTES),
+            source_key,
         )
     if current is not None:
         deps.store.checkpoint()
@@ -141,6 +150,7 @@ def mark_closed(deps: Deps, client: WebClient, messages: Sequence[Message]) -> N
     """Turn a closed round's DMs into "this round has closed", all alike, so their buttons
     stop inviting answers; one that cannot be updated any more is left as it is."""
     text, blocks = pulse_dm.closed_message()
+    client = private(client)
     for channel, ts in messages:
         if _stopping(deps):
             return
@@ -162,6 +172,7 @@ def send_round(deps: Deps, client: WebClient, round_id: int) -> int:
     survey = found and pulse.get_survey(deps.store.db, found.survey_id)
     if found is None or survey is None:
         return 0
+    client = private(client)  # each person's DM channel, and who was asked
     people = audience(deps, client, survey)
     done = pulse.invited_users(deps.store.db, round_id)
     text, blocks = pulse_dm.question_message(round_id, found.closes_at, deps.tz)
@@ -198,6 +209,7 @@ def remind(deps: Deps, client: WebClient) -> int:
     now = deps.clock.now()
     sent_before = utc_text(now.subtract(hours=REMIND_AFTER_HOURS))
     reminded = 0
+    client = private(client)  # a reminder goes to those who have not answered
     for found in pulse.open_rounds(deps.store.db):
         if found.closes_at <= utc_text(now):
             continue
@@ -221,7 +233,8 @@ def remind(deps: Deps, client: WebClient) -> int:
                     pulse.mark_reminded(db, found.id, invite.user_id, str(posted["ts"]))
                 reminded += 1
             except SlackApiError as error:
-                log.warning("could not remind %s of round %s (%s)", invite.user_id, found.id,
+                # Not who: being reminded says that person has not answered.
+                log.warning("could not send a reminder of round %s (%s)", found.id,
                             error.response.get("error"))  # fmt: skip
             _pause(deps)
     return reminded

@@ -26,7 +26,7 @@ from bot.clock import Clock
 from bot.config import Config, ConfigError
 from bot.deps import Deps
 from bot.github_webhook import GitHubWebhook
-from bot.slack_app import build_app, web_client
+from bot.slack_app import CheckedSocketModeHandler, build_app, web_client
 from bot.web import Web
 from storage.db import Store
 
@@ -138,7 +138,12 @@ class Server:
         slack = None if config.socket_mode else SlackRequestHandler(self.app)
         try:
             self.http = create_server(
-                Web(slack, self.health, GitHubWebhook(self.deps, self.executor)),
+                Web(
+                    slack,
+                    self.health,
+                    GitHubWebhook(self.deps, self.executor),
+                    config.slack_signing_secret or "",
+                ),
                 host=host,
                 port=port,
                 threads=THREADS,
@@ -173,7 +178,7 @@ class Server:
         summary_schedule.start_catch_up(self.deps, self.app.client, self.summaries_caught_up)
         pulse_schedule.resume(self.deps, self.app.client)
         if self.config.socket_mode:
-            self.socket = SocketModeHandler(self.app, self.config.slack_app_token)
+            self.socket = CheckedSocketModeHandler(self.app, self.config.slack_app_token)
             self.socket.connect()
 
     def serve_in_thread(self) -> None:

@@ -8,14 +8,20 @@ from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 from slack_sdk.http_retry import default_retry_handlers
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.socket_mode import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot import home, messages, pulse_answers
 from bot.deps import Deps
 from bot.replies import ephemeral
+from bot.survey_logs import SurveyTraffic
+from bot.web import envelope_problem
 from commands import deploy, dora, incident, pulse
 
 log = logging.getLogger(__name__)
@@ -30,6 +36,8 @@ class _TokenNotice(logging.Filter):
 
 
 logging.getLogger("slack_bolt.App").addFilter(_TokenNotice())
+# The App's logger is also its Socket Mode client's, which logs every envelope at DEBUG.
+logging.getLogger("slack_bolt.App").addFilter(SurveyTraffic())
 
 
 def web_client(token: str, base_url: str) -> WebClient:
@@ -77,3 +85,17 @@ def build_app(deps: Deps, client: WebClient, executor: Executor) -> App:
 def _json(payload: dict[str, Any]) -> str:
     payload["blocks"] = [b.to_dict() if hasattr(b, "to_dict") else b for b in payload["blocks"]]
     return json.dumps(payload)
+
+
+class CheckedSocketModeHandler(SocketModeHandler):
+    """Bolt raises on an envelope whose payload is not what Slack sends, which leaves it
+    unacknowledged (Slack delivers it again) and a traceback in the log. Such an envelope is
+    acknowledged with its reason logged, as HTTP answers it 400; the connection goes on."""
+
+    def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:
+        problem = envelope_problem(req.type, req.payload)
+        if problem is None:
+            super().handle(client, req)
+            return
+        log.warning("Socket Mode envelope %s refused: %s", req.envelope_id, problem)
+        client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))

@@ -203,12 +203,19 @@ def start(deps: Deps, client: WebClient, request: Start, channel_id: str, user_i
     )
 
 
-def send_now(deps: Deps, client: WebClient, survey: Survey) -> str:
-    round_id, closed = pulse_rounds.open_new(deps, survey.id)
-    pulse_schedule.send_soon(deps, client, round_id, closed)
-    opened = pulse.open_round_for(deps.store.db, round_id)
-    closes = show(opened.closes_at, deps.tz) if opened else ""
-    return messages.pulse_round_opened(round_id, _mention(survey), closes)
+def send_now(deps: Deps, client: WebClient, survey: Survey, source_key: str) -> str:
+    """Open a round and send it, once per `source_key`: Slack retries a command with the
+    same trigger_id, and a retry gets the first answer without a second round. (A retry
+    racing the first past this check is stopped in open_new's transaction; its send then
+    finds every DM claimed.)"""
+    opened = pulse.round_opened_by(deps.store.db, source_key)
+    if opened is None:
+        round_id, closed = pulse_rounds.open_new(deps, survey.id, source_key)
+        pulse_schedule.send_soon(deps, client, round_id, closed)
+        opened = pulse.round_opened_by(deps.store.db, source_key)
+        assert opened is not None  # committed by open_new
+    round_id, closes_at = opened
+    return messages.pulse_round_opened(round_id, _mention(survey), show(closes_at, deps.tz))
 
 
 def stop(deps: Deps, client: WebClient, survey: Survey) -> str:
@@ -256,6 +263,7 @@ def register(app: App, deps: Deps) -> None:
         if survey is None:
             ack(**ephemeral(messages.PULSE_NO_SURVEY))
         elif isinstance(request, Now):
-            ack(**ephemeral(send_now(deps, client, survey)))
+            key = f"{command['team_id']}:{channel_id}:{command['trigger_id']}"
+            ack(**ephemeral(send_now(deps, client, survey, key)))
         else:
             ack(**ephemeral(stop(deps, client, survey)))

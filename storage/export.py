@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,3 +26,24 @@ def rows(db: sqlite_utils.Database, table: str) -> Iterator[dict[str, Any]]:
     selected = ", ".join(columns(db, table))
     for row in db.conn.execute(f"SELECT {selected} FROM {table} ORDER BY id"):
         yield dict(row)
+
+
+# A spreadsheet evaluates a cell that starts with one of these as a formula (tab and
+# carriage return too, in some): `=HYPERLINK(...)` in a title would be a live link.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Text that is a plain decimal number is read as that number and nothing else, so it
+# stays as it is: prefixing "-1.5" would change a value without making anything safer.
+_PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+
+
+def csv_cell(value: Any) -> Any:
+    """A value as a CSV cell a spreadsheet shows and never runs: text that would start a
+    formula gets OWASP's leading single quote. Numbers are numbers, never touched; JSON
+    exports keep every value exact."""
+    text = isinstance(value, str) and value.startswith(_FORMULA_STARTS)
+    return "'" + value if text and not _PLAIN_NUMBER.match(value) else value
+
+
+def csv_rows(db: sqlite_utils.Database, table: str) -> Iterator[dict[str, Any]]:
+    for row in rows(db, table):
+        yield {key: csv_cell(value) for key, value in row.items()}

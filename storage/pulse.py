@@ -130,13 +130,28 @@ _ROUND_COLUMNS = "id, survey_id, opened_at, closes_at, hash_key"
 
 
 def open_round(
-    db: sqlite_utils.Database, survey_id: int, opened_at: str, closes_at: str, key: bytes
+    db: sqlite_utils.Database,
+    survey_id: int,
+    opened_at: str,
+    closes_at: str,
+    key: bytes,
+    source_key: str | None = None,
 ) -> int:
+    """`source_key` names the `/pulse now` that opens it (None for a scheduled round)."""
     cursor = db.conn.execute(
-        "INSERT INTO pulse_rounds (survey_id, opened_at, closes_at, hash_key) VALUES (?, ?, ?, ?)",
-        (survey_id, opened_at, closes_at, key),
+        """INSERT INTO pulse_rounds (survey_id, opened_at, closes_at, hash_key, source_key)
+           VALUES (?, ?, ?, ?, ?)""",
+        (survey_id, opened_at, closes_at, key, source_key),
     )
     return int(cursor.lastrowid or 0)
+
+
+def round_opened_by(db: sqlite_utils.Database, source_key: str) -> tuple[int, str] | None:
+    """The round (id, closes_at) that this `/pulse now` opened, open or closed by now."""
+    row = db.conn.execute(
+        "SELECT id, closes_at FROM pulse_rounds WHERE source_key = ?", (source_key,)
+    ).fetchone()
+    return None if row is None else (int(row["id"]), str(row["closes_at"]))
 
 
 def open_round_for(db: sqlite_utils.Database, round_id: int) -> Round | None:

@@ -547,3 +547,18 @@ def m008_incident_channel_privacy(db: sqlite_utils.Database) -> None:
     db.execute(
         "ALTER TABLE incidents ADD COLUMN channel_private INTEGER CHECK (channel_private IN (0, 1))"
     )
+
+
+@migrations()
+def m009_pulse_round_source_key(db: sqlite_utils.Database) -> None:
+    # The `/pulse now` that opened a round (team:channel:trigger_id), like a deploy's
+    # source_key: Slack's retry of the same command finds its round instead of opening
+    # another. Scheduled rounds have none.
+    _run(
+        db,
+        """
+        ALTER TABLE pulse_rounds ADD COLUMN source_key TEXT;
+        CREATE UNIQUE INDEX pulse_rounds_source_key ON pulse_rounds (source_key)
+            WHERE source_key IS NOT NULL
+        """,
+    )

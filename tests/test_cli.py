@@ -371,3 +371,109 @@ def test_export_of_an_unknown_kind(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "deploys" in result.stderr
     assert_no_traceback(result.stdout, result.stderr)
+
+
+# ---- export: formulas and the database itself ----------------------------------------------
+
+FORMULAS = ["=1+2", "+1+2", "-1+2", "@SUM(A1:A2)", '=HYPERLINK("http://evil.example","x")']
+# As stored: the command parser reads double quotes as quoting.
+STORED = [f.replace('"', "") for f in FORMULAS]
+
+
+def _command(served: Served, slack: FakeSlack, command: str, text: str, trigger: str) -> None:
+    body = urlencode(
+        slash_form(command, text, response_url=slack.response_url(), trigger_id=trigger)
+    )
+    request = urllib.request.Request(
+        served.url + "/slack/events",
+        data=body.encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=15) as response:
+        assert response.status == 200
+
+
+@pytest.fixture
+def recorded(tmp_path: Path, slack: FakeSlack, served: Served) -> Path:
+    """A database written by `shipshape serve`: a deploy whose version is each formula and
+    one plain negative number, and an incident whose title is each formula."""
+    served.wait_healthy()
+    for n, formula in enumerate([*FORMULAS, "-1.5"]):
+        _command(served, slack, "/deploy", f"api {formula}", f"trigger.formula.{n}")
+    for n, formula in enumerate(FORMULAS):
+        _command(served, slack, "/incident", f"open api {formula}", f"trigger.title.{n}")
+    slack.wait_for("chat.postMessage", 2 * len(FORMULAS) + 1)
+    assert served.stop(signal.SIGTERM) == 0
+    return tmp_path / "shipshape.db"
+
+
+def test_csv_export_neutralises_formulas_and_json_stays_exact(
+    tmp_path: Path, recorded: Path
+) -> None:
+    db = str(recorded)
+    deploys = run(["export", "deploys", "--format", "csv"], tmp_path, SHIPSHAPE_DB=db)
+    incidents = run(["export", "incidents"], tmp_path, SHIPSHAPE_DB=db)
+    assert deploys.returncode == 0 and incidents.returncode == 0, deploys.stderr
+    versions = [r["version"] for r in csv.DictReader(io.StringIO(deploys.stdout))]
+    titles = [r["title"] for r in csv.DictReader(io.StringIO(incidents.stdout))]
+    # A leading ' makes a spreadsheet show the text instead of evaluating it.
+    assert versions == ["'" + f for f in STORED] + ["-1.5"]
+    assert titles == ["'" + f for f in STORED]
+    assert '"\'=1+2"' in incidents.stdout  # text is quoted, whatever the delimiter
+    for line in (deploys.stdout + incidents.stdout).splitlines()[1:]:
+        for cell in next(csv.reader([line])):
+            assert not cell.startswith(("=", "+", "@", "\t", "\r")), line
+            assert not cell.startswith("-") or cell == "-1.5", line
+
+    as_json = run(["export", "incidents", "--format", "json"], tmp_path, SHIPSHAPE_DB=db)
+    assert [r["title"] for r in json.loads(as_json.stdout)] == STORED
+
+
+def _unharmed(db: Path, size: int) -> None:
+    assert db.stat().st_size == size
+    check = run(["export", "deploys", "--format", "json"], db.parent, SHIPSHAPE_DB=str(db))
+    assert check.returncode == 0, check.stderr
+    assert len(json.loads(check.stdout)) == len(FORMULAS) + 1
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["shipshape.db", "./sub/../shipshape.db", "shipshape.db-wal", "shipshape.db-shm", "link",
+     "hardlink"],
+)  # fmt: skip
+def test_export_refuses_to_write_over_the_database(
+    tmp_path: Path, recorded: Path, target: str
+) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link").symlink_to(recorded)
+    os.link(recorded, tmp_path / "hardlink")
+    size = recorded.stat().st_size
+    db = str(recorded)
+    result = run(["export", "deploys", "-o", target], tmp_path, SHIPSHAPE_DB=db)
+    assert result.returncode == 1
+    assert_no_traceback(result.stdout, result.stderr)
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "database" in result.stderr
+    assert target.removeprefix("./") in result.stderr
+    _unharmed(recorded, size)
+
+
+def test_export_into_a_missing_folder_names_it(tmp_path: Path, recorded: Path) -> None:
+    size = recorded.stat().st_size
+    target = tmp_path / "nowhere" / "deploys.csv"
+    result = run(["export", "deploys", "-o", str(target)], tmp_path, SHIPSHAPE_DB=str(recorded))
+    assert result.returncode == 1
+    assert_no_traceback(result.stdout, result.stderr)
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert str(tmp_path / "nowhere") in result.stderr
+    assert not target.parent.exists()
+    _unharmed(recorded, size)
+
+
+def test_export_to_a_file_writes_it(tmp_path: Path, recorded: Path) -> None:
+    target = tmp_path / "out" / "deploys.csv"
+    target.parent.mkdir()
+    result = run(["export", "deploys", "-o", str(target)], tmp_path, SHIPSHAPE_DB=str(recorded))
+    assert result.returncode == 0, result.stderr
+    assert len(list(csv.DictReader(io.StringIO(target.read_text())))) == len(FORMULAS) + 1

@@ -266,3 +266,38 @@ def test_now_opens_a_round_and_stop_closes_it(bot: Bot) -> None:
     # Every DM of the round, alike, says the round closed.
     assert len(bot.slack.calls_to("chat.update")) == 4
     assert bot.server.scheduler.get_job(f"pulse:{survey['id']}") is None
+
+
+# ---- a replayed /pulse now ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "replay",
+    [{}, {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}],
+    ids=["same-trigger", "slack-retry"],
+)
+def test_a_replayed_now_opens_no_second_round(bot: Bot, replay: dict[str, str]) -> None:
+    start(bot)
+    first = bot.command("/pulse", "now", user=ADMIN, trigger_id="trigger.now.1")
+    assert first.text.startswith("Round 1 is open"), first.body
+    settle(bot)
+    again = bot.command("/pulse", "now", user=ADMIN, trigger_id="trigger.now.1", headers=replay)
+    settle(bot)
+    assert again.status == 200
+    assert again.text == first.text  # answered as the first was
+    (opened,) = bot.rows("pulse_rounds")
+    assert opened["closed_at"] is None
+    # One set of DMs: the three people of the channel, once each.
+    assert len(bot.slack.calls_to("chat.postMessage")) == 4
+    assert bot.slack.calls_to("chat.update") == []
+
+
+def test_a_new_now_still_opens_the_next_round(bot: Bot) -> None:
+    start(bot)
+    bot.command("/pulse", "now", user=ADMIN, trigger_id="trigger.now.1")
+    settle(bot)
+    reply = bot.command("/pulse", "now", user=ADMIN, trigger_id="trigger.now.2")
+    assert reply.text.startswith("Round 2 is open"), reply.body
+    settle(bot)
+    rounds = bot.rows("pulse_rounds")
+    assert [r["closed_at"] is None for r in rounds] == [False, True]
