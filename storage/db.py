@@ -6,6 +6,7 @@ sqlite3 connection must not be shared between them, so each thread gets its own.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -18,6 +19,24 @@ import sqlite_utils
 from storage.schema import migrations
 
 BUSY_TIMEOUT_MS = 10_000
+# Owner-only: the file holds who deployed what and, while a pulse round is open, who answered.
+FILE_MODE = 0o600
+
+
+def _create_private(path: str) -> None:
+    """Create a missing database file readable by its owner only, whatever the umask; SQLite
+    gives the -wal and -shm files the database file's mode. An existing file keeps the mode
+    its operator set (a group allowed to read it for reports, say)."""
+    if path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except OSError:
+        return  # it exists, or cannot be created, which sqlite3.connect then reports
+    try:
+        os.fchmod(fd, FILE_MODE)  # the umask may have taken the owner's bits too
+    finally:
+        os.close(fd)
 
 
 def _enable_wal(conn: sqlite3.Connection) -> None:
@@ -58,6 +77,7 @@ class Store:
     def db(self) -> sqlite_utils.Database:
         db = getattr(self._local, "db", None)
         if db is None:
+            _create_private(self.path)
             # isolation_level=None: we issue BEGIN ourselves, so the driver never opens
             # a transaction behind our back.
             conn = sqlite3.connect(
