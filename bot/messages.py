@@ -104,6 +104,26 @@ def could_not_post(channel_id: str, text: str) -> str:
     )
 
 
+# ---- answers when nothing could be done ----------------------------------------------------
+
+
+def _yours(command: str | None) -> str:
+    return f"your `{command}`" if command else "this"
+
+
+def database_busy(command: str | None) -> str:
+    return (
+        f"The database is busy (another program is using it), so {_yours(command)} was not "
+        "recorded: nothing was stored. Please try again in a moment."
+    )
+
+
+GITHUB_WEBHOOK_BUSY = (
+    "The database is busy (another program is using it), so nothing of this delivery was "
+    "stored; redeliver it from GitHub in a minute."
+)
+
+
 def usage_reply(problem: str, example: str) -> str:
     if not example:
         return f":warning: {problem}"

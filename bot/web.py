@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -51,7 +52,9 @@ class Web:
                 # Bolt's verifier would raise on a non-numeric timestamp; it is simply unsigned.
                 return _respond(start_response, "401 Unauthorized", {"error": "invalid request"})
             try:
-                return self.slack(environ, start_response)
+                # In a context of its own: the write limit Bolt sets for this request must
+                # not outlive it in this worker thread (bot/slack_app.answer_in_time).
+                return contextvars.copy_context().run(self.slack, environ, start_response)
             except Exception:
                 # Never a 500 to Slack: a slash command shows the apology to the person.
                 log.exception("Slack request failed")

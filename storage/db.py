@@ -1,4 +1,5 @@
-"""SQLite access: one connection per thread, WAL, and write transactions that never deadlock.
+"""SQLite access: one connection per thread, WAL, and write transactions that never deadlock
+and never wait longer than their caller can.
 
 Bolt's listener pool, the HTTP server's workers and the scheduler all run threads, and a
 sqlite3 connection must not be shared between them, so each thread gets its own.
@@ -10,8 +11,9 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import sqlite_utils
@@ -19,8 +21,32 @@ import sqlite_utils
 from storage.schema import migrations
 
 BUSY_TIMEOUT_MS = 10_000
+# While a write has just found the database held by another program, writes that must answer
+# in time only check again briefly: a burst of slash commands then gets its "busy" answers at
+# once, instead of each waiting its whole budget in the queue for the in-process lock.
+RECHECK_SECONDS = 0.2
+HEALTH_WAIT_SECONDS = 0.5
 # Owner-only: the file holds who deployed what and, while a pulse round is open, who answered.
 FILE_MODE = 0o600
+
+# How long a write may wait to start for the code running now: seconds left, or None for the
+# long default. Set by edges that must answer in time (a Slack listener before its ack).
+WriteLimit = Callable[[], float | None]
+_write_limit: ContextVar[WriteLimit | None] = ContextVar("write_limit", default=None)
+
+
+class Busy(sqlite3.OperationalError):
+    """A write could not start in the time it had: another writer, usually another program
+    (a backup, a BI tool, a `sqlite3` shell), holds the database. Nothing was written."""
+
+    def __init__(self, waited: float) -> None:
+        super().__init__(f"database is locked (gave up after {waited:.1f} s)")
+        self.waited = waited
+
+
+def limit_writes(limit: WriteLimit | None) -> None:
+    """Bound the writes of the current context (and of the contexts copied from it)."""
+    _write_limit.set(limit)
 
 
 def _create_private(path: str) -> None:
@@ -54,6 +80,16 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
             time.sleep(0.01)
 
 
+@contextmanager
+def _busy_timeout(conn: sqlite3.Connection, seconds: float) -> Iterator[None]:
+    """SQLite's busy wait for this connection's next statements only."""
+    conn.execute(f"PRAGMA busy_timeout = {max(0, int(seconds * 1000))}")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
 class Store:
     """The database file, opened lazily per thread."""
 
@@ -66,6 +102,9 @@ class Store:
         # waiting for seconds under load. The busy timeout still covers other processes.
         self._write_lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
+        # The last write that tried found the database held: until one gets in, writes
+        # with a limit only check again briefly (RECHECK_SECONDS).
+        self._held_elsewhere = False
 
     def migrate(self) -> None:
         """Create or upgrade the schema; safe to run on every start and from several processes."""
@@ -102,20 +141,61 @@ class Store:
                 self._connections.append(conn)
         return db
 
+    def _limit(self, wait: float | None) -> float | None:
+        """Seconds this write may wait to start: the caller's, else the context's; None for
+        the long default (scheduler jobs, the CLI, and listeners once they have answered)."""
+        limit = _write_limit.get()
+        return limit() if wait is None and limit is not None else wait
+
+    def _left(self, limit: float | None, started: float) -> float:
+        if limit is None:
+            limit = BUSY_TIMEOUT_MS / 1000
+        elif self._held_elsewhere:
+            limit = min(limit, RECHECK_SECONDS)
+        return max(0.0, limit - (time.monotonic() - started))
+
     @contextmanager
-    def write(self) -> Iterator[sqlite_utils.Database]:
+    def write(self, wait: float | None = None) -> Iterator[sqlite_utils.Database]:
         """One write transaction. BEGIN IMMEDIATE takes the write lock up front: a deferred
         transaction that reads and then writes fails with "database is locked" at once when
-        another writer got in between, without waiting out the busy timeout."""
+        another writer got in between, without waiting out the busy timeout.
+
+        `wait` bounds, in seconds, both the queue for this process's lock and SQLite's wait
+        for other processes; when it runs out, Busy is raised and nothing is written."""
+        started = time.monotonic()
+        limit = self._limit(wait)
         db = self.db
-        with self._write_lock:
-            db.conn.execute("BEGIN IMMEDIATE")
+        if not self._write_lock.acquire(timeout=self._left(limit, started)):
+            # Whoever has it has been waiting all this time: the database is held.
+            self._held_elsewhere = True
+            raise Busy(time.monotonic() - started)
+        try:
+            try:
+                with _busy_timeout(db.conn, self._left(limit, started)):
+                    db.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise
+                self._held_elsewhere = True
+                raise Busy(time.monotonic() - started) from None
+            self._held_elsewhere = False
             try:
                 yield db
             except BaseException:
                 db.conn.execute("ROLLBACK")
                 raise
             db.conn.execute("COMMIT")
+        finally:
+            self._write_lock.release()
+
+    def is_writable(self) -> bool:
+        """Whether a write can start now (an empty transaction, bounded: for /healthz)."""
+        try:
+            with self.write(wait=HEALTH_WAIT_SECONDS):
+                pass
+        except sqlite3.Error:
+            return False
+        return True
 
     def checkpoint(self) -> bool:
         """Copy the WAL into the database file and empty it, so pages of deleted rows
@@ -130,8 +210,9 @@ class Store:
         return self.db.conn.execute(sql, params).fetchone()
 
     def is_healthy(self) -> bool:
+        """Whether the database can be read."""
         try:
-            self.db.conn.execute("SELECT 1").fetchone()
+            self.db.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.Error:
             return False
         return True
