@@ -106,7 +106,7 @@ def open_new(deps: Deps, survey_id: int) -> tuple[int, list[Message]]:
             secrets.token_bytes(KEY_BYTES),
         )
     if current is not None:
-        deps.store.checkpoint()
+        deps.store.truncate_wal()
     return round_id, closed
 
 
@@ -119,7 +119,7 @@ def stop(deps: Deps, survey: Survey) -> tuple[bool, list[Message]]:
         current = pulse.open_round_of(db, survey.id)
         closed = _close(deps, current.id, now) if current else []
     if current is not None:
-        deps.store.checkpoint()
+        deps.store.truncate_wal()
     return current is not None, closed
 
 
@@ -133,7 +133,7 @@ def close_due(deps: Deps) -> list[Message]:
             if pulse.open_round_for(db, round_id) is not None:
                 closed.extend(_close(deps, round_id, now))
     if due:
-        deps.store.checkpoint()
+        deps.store.truncate_wal()
     return closed
 
 

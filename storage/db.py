@@ -7,6 +7,7 @@ sqlite3 connection must not be shared between them, so each thread gets its own.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -20,11 +21,17 @@ import sqlite_utils
 
 from storage.schema import migrations
 
+log = logging.getLogger(__name__)
+
 BUSY_TIMEOUT_MS = 10_000
 # While a write has just found the database held by another program, writes that must answer
 # in time only check again briefly: a burst of slash commands then gets its "busy" answers at
 # once, instead of each waiting its whole budget in the queue for the in-process lock.
 RECHECK_SECONDS = 0.2
+# Emptying the -wal file must not hold up whoever closed a pulse round: one short try, then
+# background tries at this pace until a long read that keeps it has ended.
+CHECKPOINT_WAIT_MS = 100
+CHECKPOINT_RETRY_SECONDS = 2.0
 HEALTH_WAIT_SECONDS = 0.5
 # Owner-only: the file holds who deployed what and, while a pulse round is open, who answered.
 FILE_MODE = 0o600
@@ -80,6 +87,14 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
             time.sleep(0.01)
 
 
+def _warn_wal_kept() -> None:
+    log.warning(
+        "the -wal file still holds deleted data (a reader is using the database); "
+        "trying again to empty it in %.0f s",
+        CHECKPOINT_RETRY_SECONDS,
+    )
+
+
 @contextmanager
 def _busy_timeout(conn: sqlite3.Connection, seconds: float) -> Iterator[None]:
     """SQLite's busy wait for this connection's next statements only."""
@@ -105,6 +120,9 @@ class Store:
         # The last write that tried found the database held: until one gets in, writes
         # with a limit only check again briefly (RECHECK_SECONDS).
         self._held_elsewhere = False
+        self._closing = threading.Event()
+        self._truncator: threading.Thread | None = None  # retries emptying the -wal file
+        self._wal_again = False  # deleted data reached the WAL since the truncator last tried
 
     def migrate(self) -> None:
         """Create or upgrade the schema; safe to run on every start and from several processes."""
@@ -197,11 +215,46 @@ class Store:
             return False
         return True
 
-    def checkpoint(self) -> bool:
-        """Copy the WAL into the database file and empty it, so pages of deleted rows
-        leave the -wal file too; False when readers kept part of it (the next one will)."""
-        busy, _, _ = self.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    def truncate_wal(self) -> None:
+        """Empty the -wal file, so the copies of deleted rows' pages it holds go too (closing
+        a pulse round). A reader that holds an older snapshot prevents it: then it is retried
+        in the background until it works or the store closes, with a warning each time."""
+        if self._try_truncate():
+            return
+        _warn_wal_kept()
+        with self._lock:
+            self._wal_again = True
+            if self._truncator is None:
+                self._truncator = threading.Thread(
+                    target=self._truncate_until_done, name="wal-truncate", daemon=True
+                )
+                self._truncator.start()
+
+    def _try_truncate(self) -> bool:
+        conn = self.db.conn
+        if not self._write_lock.acquire(timeout=CHECKPOINT_WAIT_MS / 1000):
+            return False
+        try:
+            with _busy_timeout(conn, CHECKPOINT_WAIT_MS / 1000):
+                busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.OperationalError:
+            return False  # locked by another program's checkpoint or recovery
+        finally:
+            self._write_lock.release()
         return not busy
+
+    def _truncate_until_done(self) -> None:
+        while not self._closing.wait(CHECKPOINT_RETRY_SECONDS):
+            with self._lock:
+                self._wal_again = False
+            if not self._try_truncate():
+                _warn_wal_kept()
+                continue
+            with self._lock:
+                if not self._wal_again:
+                    self._truncator = None
+                    log.info("the -wal file is emptied: the deleted data is gone from it")
+                    return
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         return self.db.conn.execute(sql, params).fetchall()
@@ -219,6 +272,11 @@ class Store:
 
     def close(self) -> None:
         """Close every thread's connection (at shutdown, when no thread is using them)."""
+        self._closing.set()
+        with self._lock:
+            truncator = self._truncator
+        if truncator is not None:
+            truncator.join(CHECKPOINT_RETRY_SECONDS)  # one try is short: it ends at once
         with self._lock:
             for conn in self._connections:
                 conn.close()
