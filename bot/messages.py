@@ -104,7 +104,7 @@ def could_not_post(channel_id: str, text: str) -> str:
     )
 
 
-# ---- answers when nothing could be done ----------------------------------------------------
+# ---- answers when nothing could be done, or the post failed --------------------------------
 
 
 def _yours(command: str | None) -> str:
@@ -115,6 +115,14 @@ def database_busy(command: str | None) -> str:
     return (
         f"The database is busy (another program is using it), so {_yours(command)} was not "
         "recorded: nothing was stored. Please try again in a moment."
+    )
+
+
+def post_failed(channel_id: str, code: str) -> str:
+    return (
+        f":warning: Only you can see this: it is recorded, but posting it in <#{channel_id}> "
+        f"failed ({code}). No need to run the command again; share this yourself if the "
+        "channel should know."
     )
 
 

@@ -1168,3 +1168,19 @@ def test_undoing_a_deploy_updates_the_messages_of_its_incidents(bot: Bot) -> Non
     assert (update["channel"], update["ts"]) == (CHANNEL, ts)
     assert link_section(update).startswith("Not linked to a deploy")
     assert "deploy #1" not in link_section(update)
+
+
+# ---- answers that tell the truth (issue 11) ------------------------------------------------
+
+
+def test_an_incident_post_that_fails_after_the_ack_tells_the_person_what_was_recorded(
+    bot: Bot,
+) -> None:
+    bot.slack.fail_next("chat.postMessage", "ratelimited")
+    reply = bot.command("/incident", "open api checkout down")
+    assert reply.status == 200 and reply.body == ""
+    (told,) = bot.slack.wait_for("response_url")
+    assert told["response_type"] == "ephemeral"
+    assert told["text"].startswith("Incident #1")
+    assert "posting it in <#C0CHAN01> failed (ratelimited)" in told["text"]
+    assert [i["title"] for i in bot.rows("incidents")] == ["checkout down"]
