@@ -118,6 +118,14 @@ def database_busy(command: str | None) -> str:
     )
 
 
+def admin_unconfirmed(command: str | None) -> str:
+    return (
+        "I could not confirm with Slack that you are a Shipshape admin (Slack did not answer "
+        f"in time), so {_yours(command)} was not done: nothing was stored. Please try again "
+        "in a moment."
+    )
+
+
 def post_failed(channel_id: str, code: str) -> str:
     return (
         f":warning: Only you can see this: it is recorded, but posting it in <#{channel_id}> "

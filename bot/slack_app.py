@@ -17,6 +17,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.http_retry.handler import RetryHandler
 
 from bot import home, messages, pulse_answers
+from bot.admins import AdminUnconfirmed
 from bot.deps import Deps
 from bot.replies import ephemeral
 from commands import deploy, dora, incident, pulse
@@ -102,7 +103,8 @@ def build_app(deps: Deps, client: WebClient, executor: Executor) -> App:
         respond: Respond | None,
     ) -> BoltResponse | None:
         # Never a 500 to Slack: the person is told the truth when it is known (the database
-        # was busy: nothing was done), else a plain apology, and the log has the rest.
+        # was busy, Slack would not say who is an admin: nothing was done), else a plain
+        # apology, and the log has the rest.
         what = body.get("type") or body.get("command")
         refusal = _refusal(error, body)
         if refusal is None:
@@ -129,6 +131,8 @@ def _refusal(error: Exception, body: dict[str, Any]) -> str | None:
     command = body.get("command")
     if isinstance(error, db.Busy):
         return messages.database_busy(command)
+    if isinstance(error, AdminUnconfirmed):
+        return messages.admin_unconfirmed(command)
     return None
 
 

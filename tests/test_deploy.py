@@ -982,3 +982,15 @@ def test_a_modal_whose_channel_post_fails_tells_the_person_by_dm(bot: Bot) -> No
     assert told["text"].startswith("Deploy #1 recorded: api v1 to production")
     assert "posting it in <#C0CHAN01> failed (ratelimited)" in told["text"]
     assert [d["version"] for d in bot.rows("deploys")] == ["v1"]
+
+
+def test_an_admin_check_that_slack_rate_limits_is_answered_in_time(bot: Bot) -> None:
+    record(bot, "api v1")
+    bot.clock.advance(days=3)
+    bot.slack.limit_next("users.info", retry_after=5)
+    started = time.monotonic()
+    shown = assert_ephemeral(bot.command("/deploy", "undo 1", user="U0BOSS01"))
+    assert time.monotonic() - started < 3
+    assert shown.startswith("I could not confirm with Slack that you are a Shipshape admin")
+    assert "`/deploy`" in shown and "try again" in shown
+    assert len(bot.rows("deploys")) == 1
