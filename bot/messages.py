@@ -118,6 +118,14 @@ def database_busy(command: str | None) -> str:
     )
 
 
+def database_busy_cli(waited: float) -> str:
+    return (
+        "The database is busy: another program (a backup, a reporting tool, a sqlite3 shell) "
+        f"kept it for the {waited:.0f} seconds I waited, so nothing was stored. Try again "
+        "once it is done."
+    )
+
+
 def admin_unconfirmed(command: str | None) -> str:
     return (
         "I could not confirm with Slack that you are a Shipshape admin (Slack did not answer "

@@ -22,6 +22,7 @@ from bot.clock import FixedClock
 from bot.github_webhook import signature
 from tests.conftest import Bot, Reply, running_bot
 from tests.fake_slack import FakeSlack
+from tests.test_cli import assert_no_traceback, run
 from tests.test_deploy import open_modal, submission
 from tests.test_github_webhook import GITHUB_SECRET, deployment_status, sha
 from tests.test_http import request
@@ -188,3 +189,23 @@ def test_an_existing_database_keeps_the_mode_its_operator_gave_it(
     path.chmod(0o640)  # shared with a reporting group on purpose
     with running_bot(tmp_path, slack, clock) as bot:
         assert mode(bot.db_path) == 0o640
+
+
+# ---- the command line ----------------------------------------------------------------------
+
+
+def test_a_cli_command_while_the_database_is_held_says_so_in_one_line(
+    tmp_path: Path, slack: FakeSlack, clock: FixedClock
+) -> None:
+    with running_bot(tmp_path, slack, clock) as bot:
+        db_path = bot.db_path  # created and migrated, as `serve` leaves it
+    with held(db_path):
+        done = run(
+            ["github", "repo", "acme/api", "service=api"], tmp_path, SHIPSHAPE_DB=str(db_path)
+        )
+    assert done.returncode == 1
+    assert_no_traceback(done.stdout, done.stderr)
+    assert done.stderr.startswith("The database is busy"), done.stderr
+    assert "nothing was stored" in done.stderr
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM github_repos").fetchone() == (0,)
