@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -135,6 +136,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.errors: dict[str, list[str]] = {}  # method -> error codes to answer, in turn
         self.limits: dict[str, list[int]] = {}  # method -> HTTP 429s to answer (Retry-After)
+        self.on_call: dict[str, Callable[[], None]] = {}  # method -> run before answering it
         self.users: dict[str, dict[str, Any]] = {}
         self.channel_members: dict[str, list[str]] = {}  # conversations.members, paginated
         self.usergroups: dict[str, dict[str, Any]] = {}  # id -> {"handle": ..., "users": [...]}
@@ -180,6 +182,8 @@ class FakeSlack:
         return calls
 
     def _record(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if hook := self.on_call.get(method):
+            hook()
         with self._changed:
             self.calls.append(Call(method, args))
             self._changed.notify_all()

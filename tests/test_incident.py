@@ -1184,3 +1184,24 @@ def test_an_incident_post_that_fails_after_the_ack_tells_the_person_what_was_rec
     assert told["text"].startswith("Incident #1")
     assert "posting it in <#C0CHAN01> failed (ratelimited)" in told["text"]
     assert [i["title"] for i in bot.rows("incidents")] == ["checkout down"]
+
+
+def test_an_incident_posted_while_the_database_turns_busy_is_not_called_unrecorded(
+    bot: Bot,
+) -> None:
+    import sqlite3
+
+    # Another program takes the database between the incident's write and the write that
+    # remembers its message (for later updates), and keeps it past the bot's whole wait.
+    other = sqlite3.connect(bot.db_path, isolation_level=None, check_same_thread=False)
+    bot.slack.on_call["chat.postMessage"] = lambda: other.execute("BEGIN EXCLUSIVE")
+    try:
+        reply = bot.command("/incident", "open api checkout down")
+        assert reply.status == 200 and reply.body == ""
+        assert bot.server.wait_idle(20)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert bot.slack.calls_to("response_url") == []  # no "nothing was recorded"
+    (row,) = bot.rows("incidents")
+    assert row["title"] == "checkout down" and row["message_ts"] is None
