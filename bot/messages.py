@@ -113,16 +113,15 @@ def _yours(command: str | None) -> str:
 
 def database_busy(command: str | None) -> str:
     return (
-        f"The database is busy (another program is using it), so {_yours(command)} was not "
-        "recorded: nothing was stored. Please try again in a moment."
+        f"The database is busy right now, so {_yours(command)} was not recorded: nothing was "
+        "stored. Please try again in a moment."
     )
 
 
 def database_busy_cli(waited: float) -> str:
     return (
-        "The database is busy: another program (a backup, a reporting tool, a sqlite3 shell) "
-        f"kept it for the {waited:.0f} seconds I waited, so nothing was stored. Try again "
-        "once it is done."
+        "The database is busy: another program (the bot, a backup, a sqlite3 shell) kept it "
+        f"for the {waited:.0f} seconds I waited, so nothing was stored. Try again in a moment."
     )
 
 
@@ -143,8 +142,8 @@ def post_failed(channel_id: str, code: str) -> str:
 
 
 GITHUB_WEBHOOK_BUSY = (
-    "The database is busy (another program is using it), so nothing of this delivery was "
-    "stored; redeliver it from GitHub in a minute."
+    "The database is busy right now, so nothing of this delivery was stored; redeliver it "
+    "from GitHub in a minute."
 )
 
 
