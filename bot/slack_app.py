@@ -26,7 +26,7 @@ from storage import db
 log = logging.getLogger(__name__)
 # Of Slack's 3 seconds for an answer, what a write before the ack may wait for the database;
 # the rest carries the "busy" answer back in time.
-ACK_WRITE_SECONDS = 2.0
+ACK_WRITE_SECONDS = 1.5
 
 
 class _TokenNotice(logging.Filter):
