@@ -30,7 +30,7 @@ from commands.args import FieldError
 from storage import export as export_rows
 from storage import github as github_store
 from storage import subscriptions
-from storage.db import Store
+from storage.db import Busy, Store
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
@@ -50,7 +50,19 @@ def _fail(problems: list[str]) -> None:
     raise SystemExit(1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """Every command: a database another program has held for the whole wait is one plain
+    message (nothing was stored), like any other error here."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except Busy as error:
+            click.echo(messages.database_busy_cli(error.waited), err=True)
+            raise SystemExit(1) from None
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Shipshape: delivery health for Slack. DORA metrics from deploys and incidents,
     weekly summaries, and anonymous pulse surveys.
@@ -401,6 +413,9 @@ def _store(config: Config) -> Iterator[Store]:
     store = Store(config.db_path)
     try:
         store.migrate()
+    except Busy:
+        store.close()
+        raise
     except Exception as error:
         store.close()
         _fail([messages.cannot_open_database(config.db_path, str(error))])

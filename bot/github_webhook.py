@@ -30,6 +30,7 @@ from bot.web import BadJson, StartResponse, json_object, read_body
 from commands import fields
 from commands.args import FieldError
 from storage import github
+from storage.db import Busy
 from storage.shipping import Commit
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,10 @@ RUN_CONCLUSIONS = {"success": "success", "failure": "failed", "timed_out": "fail
 # GitHub's ids and numbers are stored as SQLite INTEGERs, which end here.
 MAX_NUMBER = 2**63 - 1
 SENDER = "GitHub webhook payload"
+# GitHub gives up on a delivery after 10 seconds: the write waits at most this for the
+# database, and a delivery that cannot be stored in time is refused for redelivery.
+WRITE_SECONDS = 5.0
+RETRY_AFTER_SECONDS = 60
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -283,10 +288,20 @@ HANDLERS: dict[str, Handler] = {
 # ---- the WSGI handler ----------------------------------------------------------------------
 
 
-def _respond(start_response: StartResponse, status: str, payload: dict[str, Any]) -> list[bytes]:
+def _respond(
+    start_response: StartResponse,
+    status: str,
+    payload: dict[str, Any],
+    headers: list[tuple[str, str]] | None = None,
+) -> list[bytes]:
     body = json.dumps(payload).encode()
     start_response(
-        status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        status,
+        [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            *(headers or []),
+        ],
     )
     return [body]
 
@@ -369,7 +384,7 @@ class GitHubWebhook:
     ) -> list[bytes]:
         now = utc_text(self.deps.clock.now())
         try:
-            with self.deps.store.write() as db:
+            with self.deps.store.write(wait=WRITE_SECONDS) as db:
                 if not github.claim_delivery(db, delivery, event, now):
                     outcome = None
                 else:
@@ -380,6 +395,14 @@ class GitHubWebhook:
                 event,
                 delivery,
                 messages.github_webhook_bad_field(error.path, error.expected),
+            )
+        except Busy:
+            log.warning("github %s %s: the database is busy, nothing stored", event, delivery)
+            return _respond(
+                start_response,
+                "503 Service Unavailable",
+                {"error": messages.GITHUB_WEBHOOK_BUSY},
+                [("Retry-After", str(RETRY_AFTER_SECONDS))],
             )
         except Exception:
             # Rolled back with its claim: GitHub marks the delivery failed, and redelivering

@@ -130,6 +130,49 @@ def more_lines(count: int) -> str:
     return f"… and {count} more {'line' if count == 1 else 'lines'}: more than one Slack message can hold."
 
 
+# ---- answers when nothing could be done, or the post failed --------------------------------
+
+
+def _yours(command: str | None) -> str:
+    return f"your `{command}`" if command else "this"
+
+
+def database_busy(command: str | None) -> str:
+    return (
+        f"The database is busy right now, so {_yours(command)} was not recorded: nothing was "
+        "stored. Please try again in a moment."
+    )
+
+
+def database_busy_cli(waited: float) -> str:
+    return (
+        "The database is busy: another program (the bot, a backup, a sqlite3 shell) kept it "
+        f"for the {waited:.0f} seconds I waited, so nothing was stored. Try again in a moment."
+    )
+
+
+def admin_unconfirmed(command: str | None) -> str:
+    return (
+        "I could not confirm with Slack that you are a Shipshape admin (Slack did not answer "
+        f"in time), so {_yours(command)} was not done: nothing was stored. Please try again "
+        "in a moment."
+    )
+
+
+def post_failed(channel_id: str, code: str) -> str:
+    return (
+        f":warning: Only you can see this: it is recorded, but posting it in <#{channel_id}> "
+        f"failed ({code}). No need to run the command again; share this yourself if the "
+        "channel should know."
+    )
+
+
+GITHUB_WEBHOOK_BUSY = (
+    "The database is busy right now, so nothing of this delivery was stored; redeliver it "
+    "from GitHub in a minute."
+)
+
+
 def usage_reply(problem: str, example: str) -> str:
     if not example:
         return f":warning: {problem}"

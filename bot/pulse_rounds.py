@@ -115,7 +115,7 @@ def open_new(
             source_key,
         )
     if current is not None:
-        deps.store.checkpoint()
+        deps.store.truncate_wal()
     return round_id, closed
 
 
@@ -128,7 +128,7 @@ def stop(deps: Deps, survey: Survey) -> tuple[bool, list[Message]]:
         current = pulse.open_round_of(db, survey.id)
         closed = _close(deps, current.id, now) if current else []
     if current is not None:
-        deps.store.checkpoint()
+        deps.store.truncate_wal()
     return current is not None, closed
 
 
@@ -142,7 +142,7 @@ def close_due(deps: Deps) -> list[Message]:
             if pulse.open_round_for(db, round_id) is not None:
                 closed.extend(_close(deps, round_id, now))
     if due:
-        deps.store.checkpoint()
+        deps.store.truncate_wal()
     return closed
 
 

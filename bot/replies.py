@@ -9,7 +9,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot import messages
 from commands.args import UsageError
@@ -97,18 +97,27 @@ def post_in_channel(
     blocks: Sequence[Block],
     respond: Callable[..., Any] | None = None,
 ) -> str | None:
-    """Post where the command was typed; returns the message ts when Slack gives one.
+    """Post where the command was typed; returns the message ts when Slack gives one, None
+    when answered through response_url instead, and "" when the post failed and the person
+    was told so.
 
     chat.postMessage reaches public channels without joining (chat:write.public). Private
     channels and DMs the bot is not in can still be answered through the command's
-    response_url, which has no ts to update later."""
+    response_url, which has no ts to update later. When the post fails otherwise (rate
+    limited beyond the client's retries, Slack's own errors), what is stored stays stored:
+    the person is told so through response_url. Nothing is raised then: a listener that
+    raises just after its ack can lose that ack in Bolt, and Slack would show a failure."""
     try:
         result = client.chat_postMessage(channel=channel_id, text=text, blocks=list(blocks))
         return str(result["ts"])
     except SlackApiError as error:
         code = error.response.get("error", "")
-        if code not in CANNOT_POST or respond is None:
+        if respond is None:
             raise
+        if code not in CANNOT_POST:
+            log.warning("chat.postMessage to %s failed (%s); telling the person", channel_id, code)
+            _tell_post_failed(respond, channel_id, text, blocks, code)
+            return ""
         log.info(
             "chat.postMessage to %s failed (%s); answering through response_url", channel_id, code
         )
@@ -116,17 +125,36 @@ def post_in_channel(
     return None
 
 
+def _tell_post_failed(
+    respond: Callable[..., Any], channel_id: str, text: str, blocks: Sequence[Block], code: str
+) -> None:
+    note = messages.post_failed(channel_id, code)
+    try:
+        respond(
+            **ephemeral(
+                f"{text}\n{note}",
+                [*blocks, ContextBlock(elements=[MarkdownTextObject(text=note)])],
+            )
+        )
+    except Exception:
+        log.exception("could not tell the person that posting in %s failed", channel_id)
+
+
 def post_or_tell(
     client: WebClient, channel_id: str, user_id: str, text: str, blocks: Sequence[Block]
 ) -> str | None:
     """Post a modal's result in its channel; when the bot cannot post there (a private
-    channel it is not in), tell the person by DM instead of failing silently."""
+    channel it is not in), or the post fails otherwise, tell the person by DM instead of
+    failing silently (a modal has no response_url)."""
     try:
         return post_in_channel(client, channel_id, text, blocks)
     except SlackApiError as error:
-        if error.response.get("error", "") not in CANNOT_POST:
-            raise
-    client.chat_postMessage(
-        channel=user_id, text=messages.could_not_post(channel_id, text), blocks=list(blocks)
-    )
+        code = error.response.get("error", "")
+        if code in CANNOT_POST:
+            told = messages.could_not_post(channel_id, text)
+        else:
+            log.warning("chat.postMessage to %s failed (%s); telling %s by DM", channel_id,
+                        code, user_id)  # fmt: skip
+            told = f"{text}\n{messages.post_failed(channel_id, code)}"
+    client.chat_postMessage(channel=user_id, text=told, blocks=list(blocks))
     return None

@@ -159,19 +159,23 @@ class Server:
         return int(self.http.effective_port)  # type: ignore[union-attr]
 
     def health(self) -> tuple[bool, dict[str, Any]]:
-        database = self.store.is_healthy()
+        """Healthy when the database can be read and written (a write that cannot start
+        soon, because another program holds the database, is unhealthy: 503)."""
+        readable = self.store.is_healthy()
+        writable = readable and self.store.is_writable()
         if self.config.socket_mode:
             connected = bool(self.socket and self.socket.client.is_connected())
             slack = {"mode": "socket", "connected": connected}
         else:
             slack = {"mode": "http", "connected": True}
         state = {
-            "status": "ok" if database else "error",
-            "database": "ok" if database else "error",
+            "status": "ok" if writable else "error",
+            "database": "ok" if writable else ("busy" if readable else "error"),
+            "database_writable": writable,
             "slack": slack,
             "scheduler": "running" if self.scheduler.running else "stopped",
         }
-        return database, state
+        return writable, state
 
     def start_background(self) -> None:
         self.scheduler.start()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
-from concurrent.futures import Executor
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltContext, BoltResponse, Respond
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 from slack_sdk.http_retry import default_retry_handlers
@@ -18,13 +21,18 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot import home, messages, pulse_answers
+from bot.admins import AdminUnconfirmed
 from bot.deps import Deps
 from bot.replies import ephemeral
 from bot.survey_logs import SurveyTraffic
 from bot.web import envelope_problem
 from commands import deploy, dora, incident, pulse
+from storage import db
 
 log = logging.getLogger(__name__)
+# Of Slack's 3 seconds for an answer, what a write before the ack may wait for the database;
+# the rest carries the "busy" answer back in time.
+ACK_WRITE_SECONDS = 1.5
 
 
 class _TokenNotice(logging.Filter):
@@ -49,6 +57,20 @@ def web_client(token: str, base_url: str) -> WebClient:
     return WebClient(token=token, base_url=base_url, retry_handlers=handlers, timeout=10)
 
 
+class _RequestContext(Executor):
+    """Runs each listener in a copy of the context of the request that started it, so the
+    write limit set for that request (in `answer_in_time`) reaches the listener's thread."""
+
+    def __init__(self, executor: Executor) -> None:
+        self.executor = executor
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        return self.executor.submit(contextvars.copy_context().run, fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.executor.shutdown(wait, cancel_futures=cancel_futures)
+
+
 def build_app(deps: Deps, client: WebClient, executor: Executor) -> App:
     """Raises BoltError when Slack rejects the token (checked with auth.test)."""
     config = deps.config
@@ -57,9 +79,23 @@ def build_app(deps: Deps, client: WebClient, executor: Executor) -> App:
         signing_secret=config.slack_signing_secret or "",
         # Socket Mode messages are authenticated by the connection, not by a signature.
         request_verification_enabled=not config.socket_mode,
-        listener_executor=executor,
+        listener_executor=_RequestContext(executor),
         raise_error_for_unhandled_request=False,
     )
+
+    @app.middleware
+    def answer_in_time(context: BoltContext, next: Callable[[], None]) -> None:
+        # Until its ack, a listener's writes wait at most what leaves time to answer; after
+        # it the person has their answer (or gets it through response_url) and they may wait.
+        acked = context.ack
+        until = time.monotonic() + ACK_WRITE_SECONDS
+
+        def left() -> float | None:
+            return None if acked.response is not None else until - time.monotonic()
+
+        db.limit_writes(left)
+        next()
+
     deploy.register(app, deps)
     incident.register(app, deps)
     dora.register(app, deps)
@@ -69,17 +105,49 @@ def build_app(deps: Deps, client: WebClient, executor: Executor) -> App:
 
     @app.error
     def on_error(
-        error: Exception, body: dict[str, Any], response: BoltResponse | None
+        error: Exception,
+        body: dict[str, Any],
+        response: BoltResponse | None,
+        respond: Respond | None,
     ) -> BoltResponse | None:
-        # Never a 500 to Slack: the person sees a plain apology, and the log has the rest.
-        log.error("listener failed for %s", body.get("type") or body.get("command"), exc_info=error)
-        if response is None:
+        # Never a 500 to Slack: the person is told the truth when it is known (the database
+        # was busy, Slack would not say who is an admin: nothing was done), else a plain
+        # apology, and the log has the rest.
+        what = body.get("type") or body.get("command")
+        refusal = _refusal(error, body)
+        if refusal is None:
+            log.error("listener failed for %s", what, exc_info=error)
+        else:
+            log.warning("listener for %s refused: %s", what, error)
+        if response is None:  # answered already: what is left to say goes to response_url
+            if refusal is not None and respond is not None and body.get("response_url"):
+                respond(**ephemeral(refusal))
             return None
         if body.get("type") == "view_submission":
-            return BoltResponse(status=200, body="")
-        return BoltResponse(status=200, body=_json(ephemeral(messages.INTERNAL_ERROR)))
+            block = _first_input(body)
+            if refusal is None or block is None:
+                return BoltResponse(status=200, body="")
+            errors = {"response_action": "errors", "errors": {block: refusal}}
+            return BoltResponse(status=200, body=json.dumps(errors))
+        return BoltResponse(status=200, body=_json(ephemeral(refusal or messages.INTERNAL_ERROR)))
 
     return app
+
+
+def _refusal(error: Exception, body: dict[str, Any]) -> str | None:
+    """What to tell the person when `error` means "nothing was done, try again"."""
+    command = body.get("command")
+    if isinstance(error, db.Busy):
+        return messages.database_busy(command)
+    if isinstance(error, AdminUnconfirmed):
+        return messages.admin_unconfirmed(command)
+    return None
+
+
+def _first_input(body: dict[str, Any]) -> str | None:
+    """The first input block of a submitted modal, where an error keeps the modal open."""
+    blocks = (body.get("view") or {}).get("blocks") or []
+    return next((str(b["block_id"]) for b in blocks if b.get("type") == "input"), None)
 
 
 def _json(payload: dict[str, Any]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import io
 import json
 import logging
@@ -145,7 +146,9 @@ class Web:
                 log.warning("Slack request refused: %s", reason)
                 return _respond(start_response, status, {"error": reason})
             try:
-                return self.slack(environ, start_response)
+                # In a context of its own: the write limit Bolt sets for this request must
+                # not outlive it in this worker thread (bot/slack_app.answer_in_time).
+                return contextvars.copy_context().run(self.slack, environ, start_response)
             except Exception:
                 # Never a 500 to Slack: a slash command shows the apology to the person.
                 log.exception("Slack request failed")

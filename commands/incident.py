@@ -34,6 +34,7 @@ from bot.times import duration, from_utc_text, show, utc_text
 from commands import fields
 from commands.args import FieldError, UsageError, clean, tokenize
 from storage import deploys, incidents
+from storage.db import Busy
 from storage.records import Deploy, Incident
 
 log = logging.getLogger(__name__)
@@ -472,5 +473,11 @@ def _announce(
     else:
         ts = post_in_channel(client, channel_id, text, blocks, respond)
     if ts:
-        with deps.store.write() as db:
-            incidents.remember_message(db, linked.incident.id, channel_id, ts)
+        try:
+            with deps.store.write() as db:
+                incidents.remember_message(db, linked.incident.id, channel_id, ts)
+        except Busy:
+            # The incident is recorded and posted: only later updates of its message are lost,
+            # which is no reason to tell the person it was not recorded.
+            log.warning("incident #%s: the database is busy, its message %s in %s will not "
+                        "be updated", linked.incident.id, ts, channel_id)  # fmt: skip

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -134,6 +135,8 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.errors: dict[str, list[str]] = {}  # method -> error codes to answer, in turn
+        self.limits: dict[str, list[int]] = {}  # method -> HTTP 429s to answer (Retry-After)
+        self.on_call: dict[str, Callable[[], None]] = {}  # method -> run before answering it
         self.users: dict[str, dict[str, Any]] = {}
         self.channel_members: dict[str, list[str]] = {}  # conversations.members, paginated
         self.usergroups: dict[str, dict[str, Any]] = {}  # id -> {"handle": ..., "users": [...]}
@@ -160,6 +163,11 @@ class FakeSlack:
     def fail_next(self, method: str, error: str) -> None:
         self.errors.setdefault(method, []).append(error)
 
+    def limit_next(self, method: str, retry_after: int) -> None:
+        """Answer the next call to `method` as Slack's rate limiter does: HTTP 429 with a
+        Retry-After header, which slack_sdk's retry handler waits out."""
+        self.limits.setdefault(method, []).append(retry_after)
+
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         with self._changed:
             return [c.args for c in self.calls if c.method == method]
@@ -175,6 +183,8 @@ class FakeSlack:
         return calls
 
     def _record(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if hook := self.on_call.get(method):
+            hook()
         with self._changed:
             self.calls.append(Call(method, args))
             self._changed.notify_all()
@@ -282,12 +292,20 @@ class FakeSlack:
                     self._upload(path)
                     return
                 args = self._args()
+                method = path.removeprefix("/api/")
+                limited = fake.limits.get(method)
+                retry_after = limited.pop(0) if limited else None
                 if path.startswith("/respond/"):
                     body = fake._record("response_url", {"path": path, **args})
+                elif retry_after is not None:
+                    body = {"ok": False, "error": "ratelimited"}
+                    fake._record(method, args)
                 else:
-                    body = fake._record(path.removeprefix("/api/"), args)
+                    body = fake._record(method, args)
                 data = json.dumps(body).encode()
-                self.send_response(200)
+                self.send_response(200 if retry_after is None else 429)
+                if retry_after is not None:
+                    self.send_header("Retry-After", str(retry_after))
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()

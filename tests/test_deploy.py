@@ -1104,3 +1104,46 @@ def test_missing_parts_are_named(bot: Bot) -> None:
         ":warning: The deploy id is missing. Name the deploy to undo by its id.\n"
         "For example: `/deploy undo 42`"
     )
+
+
+# ---- answers that tell the truth (issue 11) ------------------------------------------------
+
+
+@pytest.mark.parametrize("code", ["ratelimited", "internal_error"])
+def test_a_channel_post_that_fails_after_the_ack_tells_the_person_what_was_recorded(
+    bot: Bot, code: str
+) -> None:
+    bot.slack.fail_next("chat.postMessage", code)
+    reply = bot.command("/deploy", "api v1.2.3")
+    assert reply.status == 200 and reply.body == ""
+    (told,) = bot.slack.wait_for("response_url")
+    assert told["response_type"] == "ephemeral"
+    assert told["text"].startswith("Deploy #1 recorded: api v1.2.3 to production")
+    assert f"posting it in <#C0CHAN01> failed ({code})" in told["text"]
+    assert "Deploy #1 recorded" in json.dumps(told["blocks"])
+    assert [d["version"] for d in bot.rows("deploys")] == ["v1.2.3"]
+
+
+def test_a_modal_whose_channel_post_fails_tells_the_person_by_dm(bot: Bot) -> None:
+    view = open_modal(bot)
+    bot.slack.fail_next("chat.postMessage", "ratelimited")
+    reply = bot.interact(submission(view, {"service": "api", "version": "v1"}))
+    assert reply.status == 200 and reply.body == ""
+    failed, told = bot.slack.wait_for("chat.postMessage", 2)
+    assert failed["channel"] == "C0CHAN01"
+    assert told["channel"] == "U0ALICE1"
+    assert told["text"].startswith("Deploy #1 recorded: api v1 to production")
+    assert "posting it in <#C0CHAN01> failed (ratelimited)" in told["text"]
+    assert [d["version"] for d in bot.rows("deploys")] == ["v1"]
+
+
+def test_an_admin_check_that_slack_rate_limits_is_answered_in_time(bot: Bot) -> None:
+    record(bot, "api v1")
+    bot.clock.advance(days=3)
+    bot.slack.limit_next("users.info", retry_after=5)
+    started = time.monotonic()
+    shown = assert_ephemeral(bot.command("/deploy", "undo 1", user="U0BOSS01"))
+    assert time.monotonic() - started < 3
+    assert shown.startswith("I could not confirm with Slack that you are a Shipshape admin")
+    assert "`/deploy`" in shown and "try again" in shown
+    assert len(bot.rows("deploys")) == 1

@@ -185,3 +185,9 @@ def test_healthz_reports_database_and_slack_state(bot: Bot) -> None:
 def test_healthz_answers_head(bot: Bot) -> None:
     reply = request(bot, "HEAD", "/healthz")
     assert reply.status == 200
+
+
+def test_healthz_reports_the_database_writable(bot: Bot) -> None:
+    reply = bot.get("/healthz")
+    assert reply.status == 200
+    assert reply.json["database"] == "ok" and reply.json["database_writable"] is True

@@ -1404,3 +1404,40 @@ def test_the_export_keeps_a_private_channels_title(bot: Bot, tmp_path: Path) -> 
     assert result.returncode == 0, result.stderr
     (row,) = json.loads(result.stdout)
     assert (row["title"], row["channel_private"]) == ("Acquisition of Initech leaked", 1)
+
+
+# ---- answers that tell the truth (issue 11) ------------------------------------------------
+
+
+def test_an_incident_post_that_fails_after_the_ack_tells_the_person_what_was_recorded(
+    bot: Bot,
+) -> None:
+    bot.slack.fail_next("chat.postMessage", "ratelimited")
+    reply = bot.command("/incident", "open api checkout down")
+    assert reply.status == 200 and reply.body == ""
+    (told,) = bot.slack.wait_for("response_url")
+    assert told["response_type"] == "ephemeral"
+    assert told["text"].startswith("Incident #1")
+    assert "posting it in <#C0CHAN01> failed (ratelimited)" in told["text"]
+    assert [i["title"] for i in bot.rows("incidents")] == ["checkout down"]
+
+
+def test_an_incident_posted_while_the_database_turns_busy_is_not_called_unrecorded(
+    bot: Bot,
+) -> None:
+    import sqlite3
+
+    # Another program takes the database between the incident's write and the write that
+    # remembers its message (for later updates), and keeps it past the bot's whole wait.
+    other = sqlite3.connect(bot.db_path, isolation_level=None, check_same_thread=False)
+    bot.slack.on_call["chat.postMessage"] = lambda: other.execute("BEGIN EXCLUSIVE")
+    try:
+        reply = bot.command("/incident", "open api checkout down")
+        assert reply.status == 200 and reply.body == ""
+        assert bot.server.wait_idle(20)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert bot.slack.calls_to("response_url") == []  # no "nothing was recorded"
+    (row,) = bot.rows("incidents")
+    assert row["title"] == "checkout down" and row["message_ts"] is None

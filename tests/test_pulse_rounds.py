@@ -339,3 +339,41 @@ def test_next_biweekly_round_skips_the_week_after_a_round() -> None:
     assert pulse_schedule.next_round_at(_survey("weekly"), "2026-11-27T13:00:00Z", after) == (
         pendulum.datetime(2026, 12, 4, 14, tz="Europe/Berlin")
     )
+
+
+# ---- closing while someone reads (issue 11) ------------------------------------------------
+
+
+def test_stop_while_a_reader_holds_the_wal_answers_at_once_and_empties_it_after(
+    bot: Bot,
+) -> None:
+    import time
+
+    round_id = small_round(bot)
+    for user, score in zip(SMALL[:3], (2, 4, 5), strict=True):
+        rate(bot, user, round_id, score)
+    settle(bot)
+    key = bytes(bot.rows("pulse_rounds")[0]["hash_key"])
+    hashes = [bytes(r["responder"]) for r in table(bot, "pulse_responders")]
+    wal = bot.db_path.with_name(bot.db_path.name + "-wal")
+
+    # A BI tool in the middle of a long read: its snapshot keeps the WAL from being emptied.
+    reader = sqlite3.connect(bot.db_path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM pulse_responders").fetchone()
+    started = time.monotonic()
+    reply = bot.command("/pulse", "stop", user=ADMIN)
+    assert time.monotonic() - started < 3, "Slack would have shown the stop as failed"
+    assert reply.text.startswith("The pulse survey of <#C0CHAN01> is stopped"), reply.body
+    assert "Its open round is closed." in reply.text
+    assert table(bot, "pulse_responders") == []
+    reader.execute("COMMIT")
+    reader.close()
+
+    # Then the WAL is emptied without anyone asking, and the bytes are gone.
+    deadline = time.monotonic() + 20
+    while wal.exists() and wal.stat().st_size > 0 and time.monotonic() < deadline:
+        time.sleep(0.05)  # polling a file the bot empties on its own schedule
+    assert not wal.exists() or wal.stat().st_size == 0
+    raw = b"".join(f.read_bytes() for f in (bot.db_path, wal) if f.exists())
+    assert key not in raw and not any(h in raw for h in hashes)
