@@ -13,11 +13,10 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ContextBlock,
-    MarkdownTextObject,
-    SectionBlock,
 )
 
 from bot import messages
+from bot.blocks import mrkdwn_text, section
 from bot.messages import mrkdwn
 from bot.times import duration, from_utc_text, show
 from storage import deploys, incidents
@@ -93,8 +92,8 @@ def card(linked: Linked, tz: str) -> tuple[str, list[Block]]:
     if incident.resolved_at:
         times.append(messages.resolved_at(show(incident.resolved_at, tz)))
     blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=text, verbatim=True)),
-        SectionBlock(text=MarkdownTextObject(text=link_text(linked, tz), verbatim=True)),
+        section(text),
+        section(link_text(linked, tz)),
         ActionsBlock(
             elements=[
                 ButtonElement(
@@ -104,7 +103,7 @@ def card(linked: Linked, tz: str) -> tuple[str, list[Block]]:
                 )
             ]
         ),
-        ContextBlock(elements=[MarkdownTextObject(text=" · ".join(times))]),
+        ContextBlock(elements=[mrkdwn_text(" · ".join(times))]),
     ]
     return text, blocks
 

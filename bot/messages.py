@@ -389,8 +389,9 @@ def rollback_of(deploy_id: int) -> str:
 
 def link(url: str) -> str:
     """The deploy's `url=` as its own text, never under a label of ours: a label would let
-    whoever recorded it dress any address up as "details" (`url` comes escaped)."""
-    return f"details: {url}"
+    whoever recorded it dress any address up as "details" (`url` comes escaped, and was
+    checked to be one clean http(s) URL with no `<`, `>` or `|`)."""
+    return f"details: <{url}>"
 
 
 def no_previous_deploy(service: str, env: str) -> str:

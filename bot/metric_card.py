@@ -9,11 +9,10 @@ from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
     HeaderBlock,
-    MarkdownTextObject,
-    SectionBlock,
 )
 
 from bot import messages
+from bot.blocks import mrkdwn_text, section
 from bot.messages import mrkdwn
 from bot.metric_rows import Row, rows
 from bot.metrics import SOURCE
@@ -40,9 +39,9 @@ def card(data: dict[str, Any], tz: str, shared_by: str | None = None) -> tuple[s
         notes.append(messages.shared_by(shared_by))
     blocks: list[Block] = [
         HeaderBlock(text=title),
-        ContextBlock(elements=[MarkdownTextObject(text=when)]),
-        *(SectionBlock(text=MarkdownTextObject(text=s)) for s in sections),
-        ContextBlock(elements=[MarkdownTextObject(text=" · ".join(notes))]),
+        ContextBlock(elements=[mrkdwn_text(when)]),
+        *(section(s) for s in sections),
+        ContextBlock(elements=[mrkdwn_text(" · ".join(notes))]),
     ]
     # The header is plain_text and shows the title as it is; the fallback is mrkdwn.
     return "\n".join([mrkdwn(title), when, *sections, *notes]), blocks

@@ -13,14 +13,13 @@ from slack_sdk.models.blocks import (
     ConfirmObject,
     ContextBlock,
     InputBlock,
-    MarkdownTextObject,
     Option,
     PlainTextInputElement,
-    SectionBlock,
 )
 from slack_sdk.models.views import View
 
 from bot import messages
+from bot.blocks import mrkdwn_text, section
 from bot.times import show
 from storage.pulse_answers import EASE_SCORES, MAX_COMMENT, SINKS, Choices
 
@@ -38,10 +37,6 @@ START_ACTION = "pulse_start_asking"
 
 def ease_action(score: int) -> str:
     return f"{EASE_ACTION}_{score}"
-
-
-def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=text))
 
 
 def _sink_option(key: str) -> Option:
@@ -64,10 +59,10 @@ def _survey(
     ticked = [_sink_option(key) for key in choices.sinks] or None
     comment = messages.PULSE_EDIT_COMMENT if choices.comment else messages.PULSE_ADD_COMMENT
     blocks: list[Block] = [
-        _section(intro),
-        _section(messages.PULSE_Q_EASE),
+        section(intro),
+        section(messages.PULSE_Q_EASE),
         ActionsBlock(block_id=f"{EASE_ACTION}:{round_id}", elements=ease_buttons),
-        _section(messages.PULSE_Q_SINKS),
+        section(messages.PULSE_Q_SINKS),
         ActionsBlock(
             block_id=f"{SINKS_ACTION}:{round_id}",
             elements=[
@@ -78,7 +73,7 @@ def _survey(
                 )
             ],
         ),
-        _section(messages.PULSE_Q_COMMENT),
+        section(messages.PULSE_Q_COMMENT),
         ActionsBlock(
             block_id=f"pulse_more:{round_id}",
             elements=[
@@ -101,13 +96,13 @@ def _survey(
         ),
         ContextBlock(
             elements=[
-                MarkdownTextObject(text=messages.PULSE_ANONYMOUS),
-                MarkdownTextObject(text=messages.pulse_closes(show(closes_at, tz))),
+                mrkdwn_text(messages.PULSE_ANONYMOUS),
+                mrkdwn_text(messages.pulse_closes(show(closes_at, tz))),
             ]
         ),
     ]
     if status:
-        blocks.append(_section(status))
+        blocks.append(section(status))
     return blocks
 
 
@@ -143,7 +138,7 @@ def answered_message(
 
 def closed_message() -> tuple[str, list[Block]]:
     """What a DM becomes once its round has closed: no buttons, no choices left in it."""
-    return messages.PULSE_CLOSED, [_section(messages.PULSE_CLOSED)]
+    return messages.PULSE_CLOSED, [section(messages.PULSE_CLOSED)]
 
 
 def round_closed_message(
@@ -151,12 +146,12 @@ def round_closed_message(
 ) -> tuple[str, list[Block]]:
     """A click on a round that has closed: when it closed, and where to answer now."""
     text = messages.pulse_round_closed(closed_on, next_on, newer_open)
-    return text, [_section(text)]
+    return text, [section(text)]
 
 
 def stopped_message(round_id: int) -> tuple[str, list[Block]]:
     return messages.PULSE_STOPPED_TEXT, [
-        _section(messages.PULSE_STOPPED),
+        section(messages.PULSE_STOPPED),
         ActionsBlock(
             block_id=f"pulse_stopped:{round_id}",
             elements=[
@@ -169,7 +164,7 @@ def stopped_message(round_id: int) -> tuple[str, list[Block]]:
 
 
 def restarted_message() -> tuple[str, list[Block]]:
-    return messages.PULSE_RESTARTED, [_section(messages.PULSE_RESTARTED)]
+    return messages.PULSE_RESTARTED, [section(messages.PULSE_RESTARTED)]
 
 
 def comment_modal(round_id: int, channel_id: str, message_ts: str, comment: str | None) -> View:
@@ -185,7 +180,7 @@ def comment_modal(round_id: int, channel_id: str, message_ts: str, comment: str 
             {"round_id": round_id, "channel_id": channel_id, "message_ts": message_ts}
         ),
         blocks=[
-            _section(messages.PULSE_COMMENT_NOTE),
+            section(messages.PULSE_COMMENT_NOTE),
             InputBlock(
                 block_id=COMMENT_BLOCK,
                 label=messages.PULSE_COMMENT_LABEL,

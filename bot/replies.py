@@ -9,9 +9,10 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import Block, ContextBlock
 
 from bot import messages
+from bot.blocks import mrkdwn_text, section
 from commands.args import UsageError
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def text_blocks(text: str, max_blocks: int = MAX_BLOCKS) -> list[Block]:
         kept = chunks[: max_blocks - 1]
         left = sum(started for _, started in chunks) - sum(started for _, started in kept)
         chunks = [*kept, (messages.more_lines(left), 0)]
-    return [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk, _ in chunks]
+    return [section(chunk) for chunk, _ in chunks]
 
 
 def _pieces(line: str, limit: int) -> list[str]:
@@ -133,7 +134,7 @@ def _tell_post_failed(
         respond(
             **ephemeral(
                 f"{text}\n{note}",
-                [*blocks, ContextBlock(elements=[MarkdownTextObject(text=note)])],
+                [*blocks, ContextBlock(elements=[mrkdwn_text(note)])],
             )
         )
     except Exception:

@@ -19,11 +19,10 @@ from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
     HeaderBlock,
-    MarkdownTextObject,
-    SectionBlock,
 )
 
 from bot import messages, pulse_results, stability
+from bot.blocks import mrkdwn_text, section
 from bot.chart import Trend, trend_png, week_label, weekly_trend, weeks_ending
 from bot.deps import Deps
 from bot.incident_card import shown_title
@@ -256,10 +255,6 @@ def _span(summary: Summary) -> str:
 # ---- Slack ---------------------------------------------------------------------------------
 
 
-def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=text))
-
-
 def slack_message(summary: Summary) -> tuple[str, list[Block]]:
     """A plain-text fallback (what notifications show) and the Block Kit message. The chart
     is not in it: the poster uploads chart_png beside it."""
@@ -272,18 +267,18 @@ def slack_message(summary: Summary) -> tuple[str, list[Block]]:
     on_top = summary.check.outcome in _AT_THE_TOP
     blocks: list[Block] = [HeaderBlock(text=title)]
     if on_top:
-        blocks.append(_section(check))
+        blocks.append(section(check))
     blocks += [
-        ContextBlock(elements=[MarkdownTextObject(text=_span(summary))]),
+        ContextBlock(elements=[mrkdwn_text(_span(summary))]),
         *metric_blocks,
         *text_blocks(incidents),
     ]
     if summary.pulse:
         blocks += text_blocks("\n".join([f"*{messages.SUMMARY_PULSE}*", *summary.pulse]))
     if not on_top:
-        blocks.append(_section(check))
+        blocks.append(section(check))
     chart = messages.summary_chart(summary.trend.weeks[0], summary.trend.weeks[-1])
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=chart)]))
+    blocks.append(ContextBlock(elements=[mrkdwn_text(chart)]))
     # The header is plain_text, the fallback (what notifications show) mrkdwn.
     return f"{mrkdwn(title)}\n{headline} {body}", blocks
 

@@ -13,13 +13,12 @@ from slack_sdk import WebClient
 from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
-    MarkdownTextObject,
-    SectionBlock,
 )
 from slack_sdk.models.views import View
 
 from bot import incident_card, messages, modals
 from bot.admins import is_admin
+from bot.blocks import mrkdwn_text, section
 from bot.deps import Deps
 from bot.messages import mrkdwn
 from bot.replies import ephemeral, post_in_channel, post_or_tell, usage
@@ -302,8 +301,8 @@ def confirmation(result: Recorded, user_id: str, tz: str) -> tuple[str, list[Blo
     if deploy.url:
         details.append(messages.link(mrkdwn(deploy.url)))
     blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=text, verbatim=True)),
-        ContextBlock(elements=[MarkdownTextObject(text=" · ".join(details))]),
+        section(text),
+        ContextBlock(elements=[mrkdwn_text(" · ".join(details))]),
     ]
     return text, blocks
 

@@ -10,13 +10,10 @@ from typing import Any
 import pendulum
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.models.blocks import (
-    MarkdownTextObject,
-    SectionBlock,
-)
 from slack_sdk.models.views import View
 
 from bot import messages, modals
+from bot.blocks import section
 from bot.deps import Deps
 from bot.incident_card import (
     LINK_ACTION,
@@ -344,11 +341,7 @@ def link_modal(linked: Linked, channel_id: str | None, message_ts: str | None) -
             {"incident_id": incident.id, "channel_id": channel_id, "message_ts": message_ts}
         ),
         blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=messages.link_modal_intro(incident.id, mrkdwn(incident.title))
-                )
-            ),
+            section(messages.link_modal_intro(incident.id, mrkdwn(incident.title))),
             modals.text_input(
                 "deploy",
                 messages.FIELD_CAUSE,

@@ -261,7 +261,7 @@ def test_status_success_explicit(bot: Bot) -> None:
 def test_url(bot: Bot, given: str, stored: str) -> None:
     post = record(bot, f"api v1 url={given}")
     assert only_row(bot)["url"] == stored
-    assert f"details: {stored.replace('&', '&amp;')}" in context_text(post)
+    assert f"details: <{stored.replace('&', '&amp;')}>" in context_text(post)
 
 
 def test_hotfix(bot: Bot) -> None:

@@ -61,8 +61,23 @@ def mrkdwn_texts(message: Any) -> Iterator[str]:
             yield from mrkdwn_texts(item)
 
 
+def mrkdwn_objects(message: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(message, dict):
+        if message.get("type") == "mrkdwn":
+            yield message
+        for value in message.values():
+            yield from mrkdwn_objects(value)
+    elif isinstance(message, list):
+        for item in message:
+            yield from mrkdwn_objects(item)
+
+
 def assert_shown_as_text(message: Any, shown: str = SHOWN) -> None:
-    """No mention or link the user typed, in any mrkdwn; the escaped form, once."""
+    """No mention or link the user typed, in any mrkdwn; the escaped form, once. Every
+    mrkdwn object is verbatim: otherwise Slack's automatic parsing could still turn a typed
+    "@here", "#general" or bare address into a mention or a link."""
+    for found in mrkdwn_objects(message):
+        assert found.get("verbatim") is True, found
     texts = list(mrkdwn_texts(message))
     assert texts, message
     for text in texts:
@@ -140,8 +155,9 @@ def test_a_deploys_url_is_shown_as_itself_never_under_a_label(bot: Bot) -> None:
     (post,) = bot.slack.wait_for("chat.postMessage")
     (context,) = [b for b in post["blocks"] if b["type"] == "context"]
     details = context["elements"][0]["text"]
-    assert "details: https://ci.example.com/run?id=7&amp;x=1" in details
-    assert "|" not in details and "<http" not in details
+    assert "details: <https://ci.example.com/run?id=7&amp;x=1>" in details
+    # The one link is the address itself (the url= check refused <, > and |): no label.
+    assert "|" not in details and details.count("<http") == 1
 
 
 def test_the_incident_card_shows_its_deploys_version_as_typed(bot: Bot) -> None:
