@@ -282,17 +282,10 @@ def test_serve_stops_cleanly(served: Served, signum: int) -> None:
     assert_no_traceback(served.stderr)
 
 
-def _deploy_form(slack: FakeSlack, text: str) -> str:
-    return urlencode(
-        slash_form("/deploy", text, response_url=slack.response_url(), trigger_id="trigger.cli.1")
+def _command(served: Served, slack: FakeSlack, command: str, text: str, trigger: str) -> None:
+    body = urlencode(
+        slash_form(command, text, response_url=slack.response_url(), trigger_id=trigger)
     )
-
-
-def test_a_deploy_recorded_by_serve_is_exported(
-    tmp_path: Path, slack: FakeSlack, served: Served
-) -> None:
-    served.wait_healthy()
-    body = _deploy_form(slack, "api v1.2.3 env=staging sha=a1b2c3d")
     request = urllib.request.Request(
         served.url + "/slack/events",
         data=body.encode(),
@@ -301,6 +294,13 @@ def test_a_deploy_recorded_by_serve_is_exported(
     )
     with urllib.request.urlopen(request, timeout=15) as response:
         assert response.status == 200
+
+
+def test_a_deploy_recorded_by_serve_is_exported(
+    tmp_path: Path, slack: FakeSlack, served: Served
+) -> None:
+    served.wait_healthy()
+    _command(served, slack, "/deploy", "api v1.2.3 env=staging sha=a1b2c3d", "trigger.cli.1")
     posted = slack.wait_for("chat.postMessage")
     assert "api v1.2.3 to staging" in posted[0]["text"]
 
@@ -378,20 +378,6 @@ def test_export_of_an_unknown_kind(tmp_path: Path) -> None:
 FORMULAS = ["=1+2", "+1+2", "-1+2", "@SUM(A1:A2)", '=HYPERLINK("http://evil.example","x")']
 # As stored: the command parser reads double quotes as quoting.
 STORED = [f.replace('"', "") for f in FORMULAS]
-
-
-def _command(served: Served, slack: FakeSlack, command: str, text: str, trigger: str) -> None:
-    body = urlencode(
-        slash_form(command, text, response_url=slack.response_url(), trigger_id=trigger)
-    )
-    request = urllib.request.Request(
-        served.url + "/slack/events",
-        data=body.encode(),
-        headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=15) as response:
-        assert response.status == 200
 
 
 @pytest.fixture
