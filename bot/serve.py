@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import sys
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from functools import partial
 from typing import Any
 
 from apscheduler.executors.pool import BasePoolExecutor
@@ -49,6 +51,10 @@ STOP_SECONDS = 8  # SIGTERM to exit stays under the 10 s a supervisor waits
 # A start-up still under way at SIGTERM gets this long to finish, so that it can be
 # stopped cleanly; after that the process exits without it.
 START_UP_GRACE_SECONDS = 2
+# Slack gives up on a request after 3 s and GitHub after 10 s, so a request still arriving
+# after 15 s is one nobody waits for: a slow client, or one holding a connection on purpose.
+REQUEST_SECONDS = 15.0
+CONNECTIONS = 1000  # waitress's default of 100 was filled by 100 slow clients
 POLL_SECONDS = 0.001  # how often a stop looks whether the requests in hand were answered
 
 
@@ -131,6 +137,48 @@ class Scheduler(BackgroundScheduler):
             raise
 
 
+class BoundedChannel(HTTPChannel):
+    """A waitress connection whose every request must arrive in full within
+    `request_seconds` of its first byte (the first request's, of the connection opening).
+    waitress's own timeout counts from the last byte received, so a client sending a byte
+    every few seconds kept its connection for ever, and a hundred such clients filled the
+    connection limit and shut everyone else out, Slack included."""
+
+    def __init__(
+        self, server: Any, sock: Any, addr: Any, adj: Any, map: Any = None, *,
+        request_seconds: float,
+    ) -> None:  # fmt: skip
+        super().__init__(server, sock, addr, adj, map)
+        self._request_seconds = request_seconds
+        self._request_began: float | None = time.monotonic()
+
+    def received(self, data: bytes) -> bool:
+        if self._request_began is None:
+            self._request_began = time.monotonic()
+        try:
+            return bool(super().received(data))
+        finally:
+            if self.request is None:  # every request so far arrived in full
+                self._request_began = None
+
+    def readable(self) -> bool:
+        # waitress asks every connection this on each turn of its loop, at least once a
+        # second: the place to notice a deadline passing while the client sends nothing.
+        began = self._request_began
+        if began is not None and time.monotonic() - began > self._request_seconds:
+            self.will_close = True  # writable() turns true, and the loop closes it
+        return bool(super().readable())
+
+
+def connection_limit() -> int:
+    """CONNECTIONS, or fewer when the process may open few files: each connection is a
+    file descriptor, and SQLite and the calls to Slack need theirs too."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return CONNECTIONS
+    return max(100, min(CONNECTIONS, soft // 2))
+
+
 def _left(deadline: float) -> float:
     return max(deadline - time.monotonic(), 0)
 
@@ -138,7 +186,18 @@ def _left(deadline: float) -> float:
 class Server:
     """Everything `serve` runs, startable and stoppable from tests in the same process."""
 
-    def __init__(self, config: Config, clock: Clock, host: str, port: int) -> None:
+    def __init__(
+        self,
+        config: Config,
+        clock: Clock,
+        host: str,
+        port: int,
+        *,
+        request_seconds: float = REQUEST_SECONDS,
+        connections: int | None = None,
+    ) -> None:
+        """`request_seconds` bounds how long a request may take to arrive (and a connection
+        may stay idle); `connections` how many may be open at once (connection_limit())."""
         self.config = config
         self.store = Store(config.db_path)
         try:
@@ -194,10 +253,18 @@ class Server:
                 threads=THREADS,
                 max_request_body_size=MAX_BODY_BYTES,
                 ident="shipshape",
+                connection_limit=connections or connection_limit(),
+                # An idle connection is closed after as long as a request may take.
+                channel_timeout=request_seconds,
+                cleanup_interval=1,
+                # select() cannot watch descriptors numbered 1024 and up; poll() can.
+                asyncore_use_poll=True,
             )
         except OSError as error:
             self.executor.shutdown()
             raise ConfigError([messages.port_in_use(host, port, str(error))]) from None
+        # Its connections, which create_server has no option for.
+        self.http.channel_class = partial(BoundedChannel, request_seconds=request_seconds)
         self._stop_lock = threading.Lock()
         self._stopped: bool | None = None  # what stop() returned, once it has run
 
