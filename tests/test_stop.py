@@ -32,7 +32,7 @@ import pytest
 from bot.clock import FixedClock
 from bot.serve import Server
 from bot.weekly import DAYS
-from tests.conftest import Bot, make_config, running_bot, sign
+from tests.conftest import Bot, Reply, make_config, running_bot, sign
 from tests.fake_slack import FakeSlack, slash_form
 from tests.test_cli import (
     RUNNING,
@@ -106,6 +106,29 @@ def test_stop_twice_is_harmless(tmp_path: Path, crowd: FakeSlack, clock: FixedCl
     with running_bot(tmp_path, crowd, clock) as bot:
         assert bot.server.stop() is True
         assert bot.server.stop() is True  # and once more as the fixture leaves
+
+
+def test_a_request_in_flight_when_the_stop_begins_is_answered(
+    tmp_path: Path, crowd: FakeSlack, clock: FixedClock
+) -> None:
+    with running_bot(tmp_path, crowd, clock) as bot:
+        replies: list[Reply] = []
+        tasks = bot.server.http.task_dispatcher  # waitress's request threads
+        wait_until(lambda: tasks.active_count == 0, 10, "the request threads all idle")
+        with bot.server.store.write():  # the /deploy below waits for the database
+            asking = threading.Thread(
+                target=lambda: replies.append(bot.command("/deploy", "api v1")), daemon=True
+            )
+            asking.start()
+            wait_until(lambda: tasks.active_count > 0, 10, "the request being served")
+            stopping = threading.Thread(target=bot.server.stop, daemon=True)
+            stopping.start()
+            wait_until(lambda: not bot.server.scheduler.running, 10, "the stop beginning")
+        asking.join(EXIT_SECONDS)
+        stopping.join(EXIT_SECONDS)
+        assert not stopping.is_alive()
+        assert replies and replies[0].status == 200, replies
+        assert [d["service"] for d in bot.rows("deploys")] == ["api"]
 
 
 # ---- the console script, stopped at random moments -----------------------------------------
