@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import pendulum
-from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.executors.base import BaseExecutor
 from apscheduler.schedulers.base import BaseScheduler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -70,10 +70,11 @@ def next_round_at(
     return pendulum.instance(at).in_timezone(survey.timezone)
 
 
-def install(deps: Deps, client: WebClient) -> None:
-    """The pulse thread, the tick and a job per active survey, on the serve scheduler."""
+def install(deps: Deps, client: WebClient, thread: BaseExecutor) -> None:
+    """The pulse thread (`thread`, an executor of one thread that the serve process can
+    wait for when it stops), the tick and a job per active survey, on the serve scheduler."""
     scheduler = _scheduler(deps)
-    scheduler.add_executor(ThreadPoolExecutor(max_workers=1), EXECUTOR)
+    scheduler.add_executor(thread, EXECUTOR)
     scheduler.add_job(
         tick,
         "interval",

@@ -1,24 +1,33 @@
 """`shipshape serve`: one process running the Slack app, the HTTP server and the scheduler.
 
 Never pre-forked: each worker would run its own scheduler and Socket Mode connection.
+
+Stopping never waits while holding a lock that running work needs, and waits for that work
+only up to one deadline (SPEC: SIGTERM to exit within 10 s, whatever is running). Work still
+running then keeps its database connection open: the process exits anyway.
 """
 
 from __future__ import annotations
 
 import logging
-import signal
+import os
+import resource
 import sys
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from types import FrameType
+from functools import partial
 from typing import Any
 
+from apscheduler.executors.pool import BasePoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_STOPPED
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.error import BoltError
+from waitress.channel import HTTPChannel
 from waitress.server import create_server
 
 from bot import github_api, github_sync, messages, pulse_schedule, summary_schedule
@@ -36,19 +45,29 @@ log = logging.getLogger(__name__)
 logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 THREADS = 16
+JOB_THREADS = 10  # APScheduler's default
 MAX_BODY_BYTES = 32 * 1024 * 1024  # GitHub sends webhook payloads of up to 25 MB
 STOP_SECONDS = 8  # SIGTERM to exit stays under the 10 s a supervisor waits
+# A start-up still under way at SIGTERM gets this long to finish, so that it can be
+# stopped cleanly; after that the process exits without it.
+START_UP_GRACE_SECONDS = 2
+# Slack gives up on a request after 3 s and GitHub after 10 s, so a request still arriving
+# after 15 s is one nobody waits for: a slow client, or one holding a connection on purpose.
+REQUEST_SECONDS = 15.0
+CONNECTIONS = 1000  # waitress's default of 100 was filled by 100 slow clients
+POLL_SECONDS = 0.001  # how often a stop looks whether the requests in hand were answered
 
 
 class TrackingExecutor(ThreadPoolExecutor):
-    """Bolt's listener pool; it remembers unfinished work so shutdown can wait for it."""
+    """A thread pool that remembers its unfinished work, so a stop can wait for it with a
+    deadline."""
 
-    def __init__(self, max_workers: int) -> None:
-        super().__init__(max_workers=max_workers, thread_name_prefix="listener")
+    def __init__(self, max_workers: int, name: str) -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix=name)
         self._pending: set[Future[Any]] = set()
         self._pending_lock = threading.Lock()
 
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         future = super().submit(fn, *args, **kwargs)
         with self._pending_lock:
             self._pending.add(future)
@@ -63,11 +82,44 @@ class TrackingExecutor(ThreadPoolExecutor):
         """Wait for the work submitted so far; True when all of it finished in time."""
         with self._pending_lock:
             pending = list(self._pending)
-        return not wait(pending, timeout=timeout).not_done
+        return not wait(pending, timeout=max(timeout, 0)).not_done
 
-    def drain(self, timeout: float) -> None:
-        self.wait_idle(timeout)
-        self.shutdown(wait=False, cancel_futures=True)
+
+class JobThreads(TrackingExecutor):
+    """The threads of a scheduler executor. Once shut down, a job still queued is skipped
+    rather than run: it would only find the scheduler stopped."""
+
+    def __init__(self, max_workers: int, name: str) -> None:
+        super().__init__(max_workers, name)
+        self._closed = threading.Event()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        if self._closed.is_set():
+            # A job handed over just as the scheduler stopped: done, with no events to
+            # report (APScheduler's run_job returns the events it dispatches).
+            skipped: Future[Any] = Future()
+            skipped.set_result([])
+            return skipped
+        return super().submit(self._unless_closed, fn, *args, **kwargs)
+
+    def _unless_closed(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        return [] if self._closed.is_set() else fn(*args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        # The scheduler calls this holding its job-store lock, which a running job takes
+        # when it adds or removes a job on its way out (a pulse send dropping its retry):
+        # waiting here deadlocked. Never wait; Server.stop() waits, outside that lock.
+        self._closed.set()
+        super().shutdown(wait=False)
+
+
+class JobPool(BasePoolExecutor):  # type: ignore[misc]
+    """An APScheduler executor whose shutdown never waits, and whose running jobs a stop
+    can wait for with a deadline (`threads.wait_idle`)."""
+
+    def __init__(self, max_workers: int, name: str) -> None:
+        self.threads = JobThreads(max_workers, name)
+        super().__init__(self.threads)
 
 
 class Scheduler(BackgroundScheduler):
@@ -85,24 +137,78 @@ class Scheduler(BackgroundScheduler):
             raise
 
 
-def _stop(signum: int, frame: FrameType | None) -> None:
-    # Raised in the main thread, where waitress catches it and closes its listeners.
-    raise SystemExit(0)
+class BoundedChannel(HTTPChannel):
+    """A waitress connection whose every request must arrive in full within
+    `request_seconds` of its first byte (the first request's, of the connection opening).
+    waitress's own timeout counts from the last byte received, so a client sending a byte
+    every few seconds kept its connection for ever, and a hundred such clients filled the
+    connection limit and shut everyone else out, Slack included."""
+
+    def __init__(
+        self, server: Any, sock: Any, addr: Any, adj: Any, map: Any = None, *,
+        request_seconds: float,
+    ) -> None:  # fmt: skip
+        super().__init__(server, sock, addr, adj, map)
+        self._request_seconds = request_seconds
+        self._request_began: float | None = time.monotonic()
+
+    def received(self, data: bytes) -> bool:
+        if self._request_began is None:
+            self._request_began = time.monotonic()
+        try:
+            return bool(super().received(data))
+        finally:
+            if self.request is None:  # every request so far arrived in full
+                self._request_began = None
+
+    def readable(self) -> bool:
+        # waitress asks every connection this on each turn of its loop, at least once a
+        # second: the place to notice a deadline passing while the client sends nothing.
+        began = self._request_began
+        if began is not None and time.monotonic() - began > self._request_seconds:
+            self.will_close = True  # writable() turns true, and the loop closes it
+        return bool(super().readable())
+
+
+def connection_limit() -> int:
+    """CONNECTIONS, or fewer when the process may open few files: each connection is a
+    file descriptor, and SQLite and the calls to Slack need theirs too."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return CONNECTIONS
+    return max(100, min(CONNECTIONS, soft // 2))
+
+
+def _left(deadline: float) -> float:
+    return max(deadline - time.monotonic(), 0)
 
 
 class Server:
     """Everything `serve` runs, startable and stoppable from tests in the same process."""
 
-    def __init__(self, config: Config, clock: Clock, host: str, port: int) -> None:
+    def __init__(
+        self,
+        config: Config,
+        clock: Clock,
+        host: str,
+        port: int,
+        *,
+        request_seconds: float = REQUEST_SECONDS,
+        connections: int | None = None,
+    ) -> None:
+        """`request_seconds` bounds how long a request may take to arrive (and a connection
+        may stay idle); `connections` how many may be open at once (connection_limit())."""
         self.config = config
         self.store = Store(config.db_path)
         try:
             self.store.migrate()
         except Exception as error:
             raise ConfigError([messages.cannot_open_database(config.db_path, str(error))]) from None
-        self.scheduler = Scheduler(timezone=config.timezone)
+        self.jobs = JobPool(JOB_THREADS, "job")
+        self.pulse_jobs = JobPool(1, "pulse")
+        self.scheduler = Scheduler(timezone=config.timezone, executors={"default": self.jobs})
         self.deps = Deps(config=config, store=self.store, clock=clock, scheduler=self.scheduler)
-        self.executor = TrackingExecutor(THREADS)
+        self.executor = TrackingExecutor(THREADS, "listener")  # Bolt's listeners
         client = web_client(config.slack_bot_token or "", config.slack_api_url)
         try:
             self.app = build_app(self.deps, client, self.executor)
@@ -117,7 +223,7 @@ class Server:
             ) from None
         summary_schedule.sync(self.deps, self.app.client)
         self.summaries_caught_up = threading.Event()  # set once the start-up catch-up ran
-        pulse_schedule.install(self.deps, self.app.client)
+        pulse_schedule.install(self.deps, self.app.client, self.pulse_jobs)
         self.github_stop = threading.Event()  # ends a running GitHub sync at shutdown
         if github_api.configured(config):
             minutes = config.github_sync_minutes
@@ -134,7 +240,10 @@ class Server:
                 misfire_grace_time=minutes * 60,
             )
         self.socket: SocketModeHandler | None = None
-        self._loop: threading.Thread | None = None
+        self._looping = False  # the HTTP loop was started
+        # An event, not Thread.join(): a signal interrupting join() in the main thread
+        # leaves that thread marked stopped although it runs on (Python 3.11).
+        self._loop_ended = threading.Event()
         slack = None if config.socket_mode else SlackRequestHandler(self.app)
         try:
             self.http = create_server(
@@ -149,10 +258,20 @@ class Server:
                 threads=THREADS,
                 max_request_body_size=MAX_BODY_BYTES,
                 ident="shipshape",
+                connection_limit=connections or connection_limit(),
+                # An idle connection is closed after as long as a request may take.
+                channel_timeout=request_seconds,
+                cleanup_interval=1,
+                # select() cannot watch descriptors numbered 1024 and up; poll() can.
+                asyncore_use_poll=True,
             )
         except OSError as error:
             self.executor.shutdown()
             raise ConfigError([messages.port_in_use(host, port, str(error))]) from None
+        # Its connections, which create_server has no option for.
+        self.http.channel_class = partial(BoundedChannel, request_seconds=request_seconds)
+        self._stop_lock = threading.Lock()
+        self._stopped: bool | None = None  # what stop() returned, once it has run
 
     @property
     def port(self) -> int:
@@ -188,24 +307,99 @@ class Server:
     def serve_in_thread(self) -> None:
         """Start everything with the HTTP loop in a thread (for embedding and tests)."""
         self.start_background()
-        self._loop = threading.Thread(target=self.http.run, name="http", daemon=True)
-        self._loop.start()
+        self._looping = True
+        threading.Thread(target=self._run_loop, name="http", daemon=True).start()
+
+    def _run_loop(self) -> None:
+        try:
+            self.http.run()
+        finally:
+            self._loop_ended.set()
 
     def wait_idle(self, timeout: float = 10) -> bool:
         """Wait until the listeners have finished what they were handed (posts after acks)."""
         return self.executor.wait_idle(timeout)
 
-    def run_forever(self) -> None:
-        """Serve until SIGTERM or Ctrl-C, then stop in order: no new requests, finish the
-        ones in flight, stop the scheduler, close the database."""
-        previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
-        try:
-            self.start_background()
-            self.http.run()
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-            self.stop()
+    def wait_stopped(self) -> None:
+        """Block until the HTTP loop ends, as stop() ends it."""
+        self._loop_ended.wait()
+
+    def stop(self, seconds: float = STOP_SECONDS) -> bool:
+        """Stop everything within `seconds`, whatever is running: no new jobs or requests;
+        the requests in hand answered; running jobs and listeners given until the deadline
+        to end (jobs see the scheduler stopped and end after their current step); then the
+        database closed. True when all of it ended in time; False when something was still
+        running, whose database connection is then left open (closing a connection another
+        thread is using can crash the process). Safe to call again."""
+        with self._stop_lock:
+            if self._stopped is None:
+                self._stopped = self._stop(time.monotonic() + seconds)
+            return self._stopped
+
+    def _stop(self, deadline: float) -> bool:
+        # Jobs first, so they wind down while the requests in hand are answered. With
+        # wait=False the scheduler waits for nothing under its locks (JobThreads).
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self.github_stop.set()
+        socket_closed = self._close_socket_mode()
+        answered = self._stop_http(deadline)
+        finished = (
+            answered
+            and socket_closed.wait(_left(deadline))
+            and all(
+                threads.wait_idle(_left(deadline))
+                for threads in (self.executor, self.jobs.threads, self.pulse_jobs.threads)
+            )
+        )
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        if not finished:
+            log.warning("stopping with work still running after the deadline: the database "
+                        "stays open")  # fmt: skip
+            return False
+        self.store.close()
+        return True
+
+    def _close_socket_mode(self) -> threading.Event:
+        """Close the Socket Mode connection on a thread of its own: slack_sdk's close()
+        waits out its own timeouts (1 to 3 s) and for the listeners it is running, so it
+        runs alongside the rest of the stop. The event is set once it has closed."""
+        closed = threading.Event()
+        socket = self.socket
+        if socket is None:
+            closed.set()
+            return closed
+
+        def close() -> None:
+            try:
+                socket.close()
+            finally:
+                closed.set()
+
+        threading.Thread(target=close, name="socket-mode-stop", daemon=True).start()
+        return closed
+
+    def _stop_http(self, deadline: float) -> bool:
+        """No new connections; the requests in hand answered and their responses sent; then
+        every connection closed and the loop ended. True when every request was answered."""
+        self.http.accepting = False  # waitress stops listening on its next turn
+        tasks = self.http.task_dispatcher
+        while (tasks.queue or tasks.active_count) and time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS)
+        tasks.shutdown(timeout=_left(deadline))
+        # waitress is not thread-safe and has no stop(): while its loop runs, its sockets
+        # are closed from inside the loop (a thunk run by its trigger), which then ends.
+        if self._looping and not self._loop_ended.is_set():
+            try:
+                self.http.trigger.pull_trigger(self._close_sockets)
+            except OSError:
+                # The loop's wake-up pipe is already gone, so the loop is stopping on its
+                # own: close what is left from here.
+                self._close_sockets()
+            self._loop_ended.wait(_left(deadline))
+        else:
+            self._close_sockets()
+        return not tasks.threads
 
     def _close_sockets(self) -> None:
         # Each dispatcher closed once: the server's close() also closes its trigger pipe, so
@@ -213,41 +407,70 @@ class Server:
         # another thread has just been given.
         sockets = self.http._map  # a single-socket server keeps its sockets here
         for dispatcher in list(sockets.values()):
-            if dispatcher is not self.http.trigger:
+            if isinstance(dispatcher, HTTPChannel):
+                # A response not yet sent goes out first, as far as the client takes it
+                # without blocking; handle_write() then closes the connection.
+                dispatcher.will_close = True
+                dispatcher.handle_write()
+            elif dispatcher is not self.http.trigger:
                 dispatcher.close()
         sockets.clear()
 
-    def stop(self) -> None:
-        # First let the HTTP workers finish the requests they hold, so no worker writes to a
-        # socket closed under it. Then close the sockets: waitress is not thread-safe and has
-        # no stop(), so when its loop runs in a thread they are closed from inside that loop
-        # (a thunk run by its trigger), which then ends at once.
-        self.http.task_dispatcher.shutdown(timeout=STOP_SECONDS / 2)
-        if self._loop is not None and self._loop.is_alive():
-            try:
-                self.http.trigger.pull_trigger(self._close_sockets)
-            except OSError:
-                # The loop's wake-up pipe is already gone, so the loop is stopping on its
-                # own: close what is left from here.
-                self._close_sockets()
-            self._loop.join(STOP_SECONDS / 2)
-        else:
-            self._close_sockets()
-        if self.socket is not None:
-            self.socket.close()
-        self.github_stop.set()
-        if self.scheduler.running:
-            # Wait for running jobs: they see the scheduler stopped and end after their
-            # current step, and the database must not close under them (closing a
-            # connection another thread is using crashes SQLite).
-            self.scheduler.shutdown(wait=True)
-        self.executor.drain(STOP_SECONDS / 2)
-        self.store.close()
+
+class _StartUp(threading.Thread):
+    """Builds and starts the Server off the main thread, which then only waits: a signal is
+    handled at once, even while start-up waits where Python cannot interrupt it (SQLite's
+    busy wait on a locked database, a DNS lookup, Slack not answering auth.test)."""
+
+    def __init__(self, config: Config, clock: Clock, host: str, port: int) -> None:
+        super().__init__(name="start-up", daemon=True)
+        self._server_args = (config, clock, host, port)
+        self.server: Server | None = None
+        self.error: BaseException | None = None
+        self.cancelled = threading.Event()  # stopped before it finished: start nothing more
+        self.finished = threading.Event()  # rather than join(), for the reason in Server
+
+    def run(self) -> None:
+        config, _, host, _ = self._server_args
+        try:
+            self.server = Server(*self._server_args)
+            if self.cancelled.is_set():
+                return
+            mode = "socket" if config.socket_mode else "http"
+            print(messages.serving(mode, host, self.server.port), file=sys.stderr, flush=True)
+            self.server.serve_in_thread()
+        except BaseException as error:  # handed to the main thread, which raises it
+            self.error = error
+        finally:
+            self.finished.set()
 
 
 def serve(config: Config, clock: Clock, host: str, port: int) -> None:
-    server = Server(config, clock, host, port)
-    mode = "socket" if config.socket_mode else "http"
-    print(messages.serving(mode, host, server.port), file=sys.stderr, flush=True)
-    server.run_forever()
+    """Serve until SIGTERM or Ctrl-C, which the caller turns into SystemExit in the main
+    thread (from the first moment of start-up on); then stop, and exit within 10 s."""
+    began: float | None = None
+    start_up = _StartUp(config, clock, host, port)
+    clean = True
+    try:
+        start_up.start()
+        start_up.finished.wait()
+        if start_up.error is not None:
+            raise start_up.error
+        assert start_up.server is not None
+        start_up.server.wait_stopped()
+    except SystemExit:
+        began = time.monotonic()
+        start_up.cancelled.set()
+    finally:
+        if not start_up.finished.wait(START_UP_GRACE_SECONDS):
+            # Stuck (Slack not answering, the database locked by another process): exit
+            # without closing the database under it. SQLite drops an unfinished transaction.
+            clean = False
+        elif start_up.server is not None:
+            spent = 0.0 if began is None else time.monotonic() - began
+            clean = start_up.server.stop(STOP_SECONDS - spent)
     print(messages.STOPPED, file=sys.stderr, flush=True)
+    if not clean:
+        # Threads still running would keep the interpreter from exiting: leave now.
+        sys.stdout.flush()
+        os._exit(0)

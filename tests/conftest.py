@@ -149,11 +149,18 @@ def clock() -> FixedClock:
 
 @contextmanager
 def running_bot(
-    tmp_path: Path, slack: FakeSlack, clock: FixedClock, **overrides: Any
+    tmp_path: Path,
+    slack: FakeSlack,
+    clock: FixedClock,
+    *,
+    server_options: dict[str, Any] | None = None,
+    **overrides: Any,
 ) -> Iterator[Bot]:
-    """The real server on an ephemeral loopback port; `overrides` change its Config."""
+    """The real server on an ephemeral loopback port; `overrides` change its Config and
+    `server_options` the Server's own (its HTTP bounds)."""
     db_path = tmp_path / "shipshape.db"
-    server = Server(make_config(db_path, slack, **overrides), clock, "127.0.0.1", 0)
+    config = make_config(db_path, slack, **overrides)
+    server = Server(config, clock, "127.0.0.1", 0, **(server_options or {}))
     server.serve_in_thread()
     try:
         yield Bot(server, slack, clock, db_path)

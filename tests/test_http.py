@@ -3,16 +3,23 @@ are not ours. Slack must never see a 500, and an unverified request stores nothi
 
 from __future__ import annotations
 
+import contextlib
 import json
+import selectors
+import socket
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
-from tests.conftest import Bot, Reply, sign
-from tests.fake_slack import slash_form
+from bot.clock import FixedClock
+from tests.conftest import Bot, Reply, running_bot, sign
+from tests.fake_slack import FakeSlack, slash_form
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -191,3 +198,114 @@ def test_healthz_reports_the_database_writable(bot: Bot) -> None:
     reply = bot.get("/healthz")
     assert reply.status == 200
     assert reply.json["database"] == "ok" and reply.json["database_writable"] is True
+
+
+# ---- slow clients --------------------------------------------------------------------------
+
+
+HEADERS_SO_FAR = b"POST /slack/events HTTP/1.1\r\nHost: shipshape\r\n"
+BODY_TO_COME = HEADERS_SO_FAR + b"Content-Length: 100000\r\n\r\n"
+
+
+class Dribblers:
+    """`count` unauthenticated connections that send the start of a request (half of them
+    in its headers, half in its body) and then one byte at a time, every quarter of a
+    second: each byte would reset a per-byte timer."""
+
+    def __init__(self, bot: Bot, count: int) -> None:
+        self.sockets = [
+            socket.create_connection(("127.0.0.1", bot.server.port), timeout=5)
+            for _ in range(count)
+        ]
+        for n, each in enumerate(self.sockets):
+            each.sendall(BODY_TO_COME if n % 2 else HEADERS_SO_FAR)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._dribble, daemon=True)
+        self._thread.start()
+
+    def _dribble(self) -> None:
+        while not self._stop.wait(0.25):  # the pace of a slow client, not a synchronisation
+            for each in self.sockets:
+                with contextlib.suppress(OSError):  # closed by the server: what we want
+                    each.send(b"X")
+
+    def wait_all_closed(self, timeout: float) -> float:
+        """Seconds until the server had closed every one (each read sees the end)."""
+        began = time.monotonic()
+        open_ = set(self.sockets)
+        with selectors.DefaultSelector() as selector:
+            for each in open_:
+                selector.register(each, selectors.EVENT_READ)
+            while open_:
+                left = began + timeout - time.monotonic()
+                assert left > 0, f"{len(open_)} slow connections still open after {timeout} s"
+                for key, _ in selector.select(left):
+                    try:
+                        ended = key.fileobj.recv(4096) == b""  # type: ignore[union-attr]
+                    except OSError:
+                        ended = True
+                    if ended:
+                        selector.unregister(key.fileobj)
+                        open_.discard(key.fileobj)  # type: ignore[arg-type]
+        return time.monotonic() - began
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        for each in self.sockets:
+            each.close()
+
+
+@contextlib.contextmanager
+def dribbling(bot: Bot, count: int) -> Iterator[Dribblers]:
+    slow = Dribblers(bot, count)
+    try:
+        yield slow
+    finally:
+        slow.close()
+
+
+def answered_within(bot: Bot, seconds: float) -> Reply:
+    """A signed /deploy, which must be answered within `seconds`."""
+    body = deploy_form(bot)
+    request = urllib.request.Request(
+        bot.url + "/slack/events",
+        data=body.encode(),
+        headers={"Content-Type": FORM, **sign(body)},
+        method="POST",
+    )
+    began = time.monotonic()
+    with urllib.request.urlopen(request, timeout=seconds + 5) as response:
+        reply = Reply(response.status, response.read().decode())
+    assert time.monotonic() - began < seconds
+    return reply
+
+
+def test_a_signed_request_is_answered_while_120_slow_clients_dribble(bot: Bot) -> None:
+    with dribbling(bot, 120):
+        reply = answered_within(bot, 3)  # Slack's window
+    assert reply.status == 200
+    assert [d["service"] for d in bot.rows("deploys")] == ["api"]
+
+
+@pytest.fixture
+def bounded(tmp_path: Path, slack: FakeSlack, clock: FixedClock) -> Iterator[Bot]:
+    """A server whose requests must arrive within 1 s, with room for 30 connections."""
+    with running_bot(
+        tmp_path, slack, clock, server_options={"request_seconds": 1, "connections": 30}
+    ) as started:
+        yield started
+
+
+def test_slow_clients_are_closed_once_their_request_is_overdue(bounded: Bot) -> None:
+    with dribbling(bounded, 20) as slow:
+        # 1 s for the request, up to 1 s for waitress's loop to look, and some slack.
+        assert slow.wait_all_closed(timeout=4) >= 0.9
+
+
+def test_when_slow_clients_fill_every_connection_signed_traffic_waits_one_bound(
+    bounded: Bot,
+) -> None:
+    with dribbling(bounded, 40):
+        reply = answered_within(bounded, 4)
+    assert reply.status == 200
