@@ -20,10 +20,11 @@ from itertools import accumulate
 
 import sqlite_utils
 
-from bot.metrics import Deployments, Facts, Ordered, order_positions
-from bot.times import UTC_FORMAT
+from storage.facts import Deployments, Facts, Ordered, order_positions
 from storage.schema import hour_rows
 
+# How the tables write a moment in UTC (bot.core.moments writes them the same way).
+UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 EPOCH = datetime(1970, 1, 1)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)

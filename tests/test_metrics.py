@@ -24,7 +24,8 @@ from typing import Any, NamedTuple
 import pendulum
 import pytest
 
-from bot.metrics import Deployments, Facts, Ordered, metrics
+from bot.metrics import metrics
+from storage.facts import Deployments, Facts, Ordered
 
 BERLIN = "Europe/Berlin"
 NEW_YORK = "America/New_York"

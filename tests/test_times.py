@@ -14,7 +14,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from bot import times
 from bot.times import BadTime, duration, parse_moment, show
+from storage import metrics as read_model
 
 BERLIN = "Europe/Berlin"
 NEW_YORK = "America/New_York"
@@ -404,3 +406,8 @@ def test_any_date_is_read_or_refused(day: date, clock: str, tz: str, allow_futur
     except BadTime:
         return
     assert utc("2000-01-01T00:00:00Z") <= moment <= utc("2100-01-01T00:00:00Z")
+
+
+def test_storage_reads_times_as_they_are_written():
+    """storage may import nothing of ours, so it keeps its own copy of the UTC format."""
+    assert read_model.UTC_FORMAT == times.UTC_FORMAT
