@@ -22,13 +22,13 @@ import pendulum
 from bot import messages, terminal
 from bot.clock import Clock, FixedClock, SystemClock
 from bot.config import Config, ConfigError, load, read_environment
+from bot.core.errors import FieldError
 from bot.deps import Deps
 from bot.report import build as build_report
 from bot.times import BadTime, parse_moment, show, utc_text
 from bot.windows import MAX_DAYS, BadWindow, Window, between
 from bot.windows import parse as parse_window
-from commands import fields
-from commands.args import FieldError
+from commands import _fields as fields
 from storage import export as export_rows
 from storage import github as github_store
 from storage import subscriptions

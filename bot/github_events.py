@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from commands.fields import scrubbed
+from bot.core.text import scrubbed
 from storage import deploys, github, incidents, shipping
 from storage.records import Deploy
 from storage.shipping import Commit

@@ -23,12 +23,11 @@ from urllib.parse import parse_qs
 import sqlite_utils
 
 from bot import github_api, github_events, messages
+from bot.core.text import is_repo
 from bot.deps import Deps
 from bot.github_events import DeploymentStatus, IssueEvent, Outcome, RunDeploy
 from bot.times import utc_text
 from bot.web import BadJson, StartResponse, json_object, read_body
-from commands import fields
-from commands.args import FieldError
 from storage import github
 from storage.db import Busy
 from storage.shipping import Commit
@@ -115,10 +114,9 @@ class Fields:
     def repo(self, path: str) -> str:
         """A repository's OWNER/NAME: the service is the part after the slash."""
         value = self.text(path)
-        try:
-            return fields.repo(value)
-        except FieldError:
-            raise BadPayload(self._path(path), "OWNER/NAME, e.g. acme/api") from None
+        if not is_repo(value):
+            raise BadPayload(self._path(path), "OWNER/NAME, e.g. acme/api")
+        return value
 
     def flag(self, path: str) -> bool:
         value: bool = self._typed(path, bool, "true or false")

@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import Block, ContextBlock
 
 from bot import messages
 from bot.blocks import mrkdwn_text, section
-from commands.args import UsageError
+from bot.core.errors import UsageError
 
 log = logging.getLogger(__name__)
 # Errors that mean "the bot cannot post here", not "Slack is broken".

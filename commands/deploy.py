@@ -19,12 +19,13 @@ from slack_sdk.models.views import View
 from bot import incident_card, messages, modals
 from bot.admins import is_admin
 from bot.blocks import mrkdwn_text, section
+from bot.core.errors import FieldError, UsageError
 from bot.deps import Deps
 from bot.messages import mrkdwn
 from bot.replies import ephemeral, post_in_channel, post_or_tell, usage
 from bot.times import from_utc_text, show, utc_text
-from commands import fields
-from commands.args import FieldError, UsageError, clean, tokenize
+from commands import _fields as fields
+from commands._tokens import clean, tokenize
 from storage import deploys, shipping
 from storage.records import Deploy
 

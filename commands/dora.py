@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 
 from bot import messages, summary_schedule
 from bot.admins import is_admin
+from bot.core.errors import FieldError, UsageError
 from bot.deps import Deps
 from bot.metric_card import card
 from bot.metrics import SOURCE
@@ -23,8 +24,8 @@ from bot.times import utc_text
 from bot.weekly import next_run
 from bot.windows import MAX_DAYS, BadWindow, Window, between
 from bot.windows import parse as parse_window
-from commands import fields
-from commands.args import FieldError, UsageError, clean, tokenize
+from commands import _fields as fields
+from commands._tokens import clean, tokenize
 from storage import subscriptions
 from storage.subscriptions import Subscription
 

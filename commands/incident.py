@@ -14,6 +14,7 @@ from slack_sdk.models.views import View
 
 from bot import messages, modals
 from bot.blocks import section
+from bot.core.errors import FieldError, UsageError
 from bot.deps import Deps
 from bot.incident_card import (
     LINK_ACTION,
@@ -28,8 +29,8 @@ from bot.incident_card import (
 from bot.messages import mrkdwn
 from bot.replies import ephemeral, post_in_channel, post_or_tell, usage
 from bot.times import duration, from_utc_text, show, utc_text
-from commands import fields
-from commands.args import FieldError, UsageError, clean, tokenize
+from commands import _fields as fields
+from commands._tokens import clean, tokenize
 from storage import deploys, incidents
 from storage.db import Busy
 from storage.records import Deploy, Incident

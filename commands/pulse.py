@@ -12,12 +12,13 @@ from slack_sdk.errors import SlackApiError
 
 from bot import messages, pulse_rounds, pulse_schedule
 from bot.admins import is_admin
+from bot.core.errors import FieldError, UsageError
 from bot.deps import Deps
 from bot.pulse_results import results_reply
 from bot.replies import ephemeral, usage
 from bot.times import show, utc_text
-from commands import fields
-from commands.args import FieldError, UsageError, tokenize
+from commands import _fields as fields
+from commands._tokens import tokenize
 from storage import pulse
 from storage.pulse import Survey
 

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot import messages
+from bot.core.errors import UsageError
 from commands import deploy, dora, incident
-from commands.args import UsageError
 from tests.conftest import NOW, Bot
 
 Parser = Callable[[str, str, pendulum.DateTime], Any]

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.clock import FixedClock
-from commands.args import UsageError
+from bot.core.errors import UsageError
 from commands.pulse import Audience, Help, Now, Results, Start, Stop, parse
 from tests.conftest import Bot, running_bot
 from tests.fake_slack import FakeSlack

@@ -16,9 +16,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from bot.core.errors import UsageError
 from bot.weekly import next_run, this_weeks_run, trigger
-from commands import dora, fields
-from commands.args import UsageError
+from commands import _fields as fields
+from commands import dora
 from storage.subscriptions import Subscription
 from tests.conftest import Bot
 

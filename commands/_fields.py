@@ -10,16 +10,16 @@ from urllib.parse import urlparse
 import pendulum
 
 from bot import messages
+from bot.core.errors import FieldError
+from bot.core.text import REPO, UNPRINTABLE
 from bot.times import BadTime, parse_moment
-from commands.args import FieldError
 
 _SERVICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,79}$")
 _SHA = re.compile(r"^[0-9a-f]{7,40}$")
-_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 _ID = re.compile(r"^#?(\d{1,12})$")
 # Slack turns a URL into "<https://x|label>" or "<https://x>" in command text.
 _SLACK_LINK = re.compile(r"^<([^|>]+)(?:\|[^>]*)?>$")
-# Day names as people type them, to the three-letter names CronTrigger takes (bot.weekly).
+# Day names as people type them, to the three-letter names CronTrigger takes (bot.scheduling).
 _DAYS = {
     "mon": "mon", "monday": "mon",
     "tue": "tue", "tues": "tue", "tuesday": "tue",
@@ -31,11 +31,6 @@ _DAYS = {
 }  # fmt: skip
 DAY_WORDS = frozenset(_DAYS)
 _CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
-# Characters that are never part of what people mean to write: C0 and C1 controls (NUL,
-# escape sequences) and the bidirectional embeddings, overrides and isolates that make text
-# read differently from what it is ("Trojan Source"). The marks U+200E and U+200F stay
-# allowed: right-to-left writers use them, and they cannot reorder a run of text.
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _LINE_BREAKS = re.compile(r"[\t\r\n]")
 # A link is one URL: no spaces, and none of the characters of Slack's <url|label> syntax.
 _NOT_IN_URL = re.compile(r"[\s<>|]")
@@ -50,17 +45,11 @@ NONE = "none"
 def printable(key: str, value: str) -> str:
     """`value` unless it holds a control or bidirectional-override character; every free-text
     field is checked with this, so a refusal names the character the same way everywhere."""
-    if found := _UNPRINTABLE.search(value):
+    if found := UNPRINTABLE.search(value):
         char = found.group()
         name = unicodedata.name(char, "a control character")
         raise FieldError(key, messages.unprintable(key, f"U+{ord(char):04X} ({name})"))
     return value
-
-
-def scrubbed(text: str) -> str:
-    """Text that must be stored whatever it holds (a GitHub issue title): each control or
-    bidirectional-override character becomes a space."""
-    return _UNPRINTABLE.sub(" ", text)
 
 
 def service(value: str) -> str:
@@ -108,7 +97,7 @@ def sha(value: str) -> str:
 
 
 def repo(value: str) -> str:
-    if not _REPO.match(printable("repo", value)):
+    if not REPO.match(printable("repo", value)):
         raise FieldError("repo", messages.bad_repo(value))
     return value
 

@@ -11,6 +11,7 @@ import shlex
 from dataclasses import dataclass, field
 
 from bot import messages
+from bot.core.errors import UsageError
 
 MAX_TEXT = 2000
 # Keys whose values people type with a space ("yesterday 14:00", "15m ago") and forget to quote.
@@ -19,24 +20,6 @@ _TIME_TAIL = re.compile(r"^(\d{1,2}:\d{2}(:\d{2})?|ago)$", re.IGNORECASE)
 _OPTION = re.compile(r"^([A-Za-z][A-Za-z_-]*)=(.*)$", re.DOTALL)
 _FLAG = re.compile(r"^--([A-Za-z][A-Za-z-]*)(?:=(.*))?$", re.DOTALL)
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "\u00a0": " "})
-
-
-class UsageError(Exception):
-    """The user's input was wrong: `problem` says what, `example` shows a correct form."""
-
-    def __init__(self, problem: str, example: str = "") -> None:
-        super().__init__(problem)
-        self.problem = problem
-        self.example = example
-
-
-class FieldError(Exception):
-    """One field's value is wrong; `key` names the option (and the modal's block)."""
-
-    def __init__(self, key: str, problem: str) -> None:
-        super().__init__(problem)
-        self.key = key
-        self.problem = problem
 
 
 @dataclass
