@@ -7,7 +7,7 @@ The first run builds a database with the project's real schema (`Store(path).mig
 deployments and 20,000 incidents, all from a fixed seed. Later runs reuse the file when its
 row counts and generator mark match (only new migrations are applied), so reruns are quick.
 
-It then times `bot.report.build` (a window and the previous one, as /dora computes them) for
+It then times `bot.metrics.report.build` (a window and the previous one, as /dora computes them) for
 one service over 90 days and for all services over 90 days. Beside each, in the same run and
 on the same connection, it times a bare SQLite aggregate over the same rows, the
 successful production deploys of both windows:
@@ -51,9 +51,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.report import build  # noqa: E402
-from bot.times import utc_text  # noqa: E402
-from bot.windows import Window, last_days  # noqa: E402
+from bot.core.moments import utc_text  # noqa: E402
+from bot.core.windows import Window, last_days  # noqa: E402
+from bot.metrics.report import build  # noqa: E402
 from storage.db import Store  # noqa: E402
 from storage.schema import migrations  # noqa: E402
 

@@ -42,13 +42,13 @@ from metrics_scale import (  # noqa: E402
     time_cases,
 )
 
-from bot import stability, summary  # noqa: E402
-from bot.chart import weeks_ending  # noqa: E402
-from bot.clock import FixedClock  # noqa: E402
 from bot.config import Config  # noqa: E402
+from bot.core.clock import FixedClock  # noqa: E402
+from bot.core.moments import utc_text  # noqa: E402
+from bot.core.weeks import iso_week, weeks_ending  # noqa: E402
 from bot.deps import Deps  # noqa: E402
-from bot.times import utc_text  # noqa: E402
-from bot.windows import iso_week  # noqa: E402
+from bot.metrics import stability  # noqa: E402
+from bot.summary import build as summary  # noqa: E402
 from storage import summaries  # noqa: E402
 from storage.db import Store  # noqa: E402
 

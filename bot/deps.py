@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from apscheduler.schedulers.base import BaseScheduler
 
-from bot.clock import Clock
 from bot.config import Config
+from bot.core.clock import Clock
 from storage.db import Store
 
 

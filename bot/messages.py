@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot.windows import FIRST_DAY, LAST_DAY
+from bot.core.windows import FIRST_DAY, LAST_DAY
 
 if TYPE_CHECKING:
     from storage.records import Deploy
@@ -1064,7 +1064,7 @@ def github_unreachable(api_url: str, error: str) -> str:
 
 
 def github_rate_limited(repo: str, reset_at: str | None) -> str:
-    """`reset_at` as the team reads it (bot.times.show)."""
+    """`reset_at` as the team reads it (bot.core.moments.show)."""
     when = f"resets at {reset_at}" if reset_at else "resets within the hour"
     return (
         f"GitHub's API rate limit is used up while syncing {repo}; it {when}. Everything read "
@@ -1095,7 +1095,7 @@ def github_settings_lines(
     sync: bool,
     synced_at: str | None,
 ) -> str:
-    """`synced_at` as the team reads it (bot.times.show)."""
+    """`synced_at` as the team reads it (bot.core.moments.show)."""
     counted = {
         "deployments": "deployments (deployment_status events and the sync)",
         "release": "releases published",

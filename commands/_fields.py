@@ -11,8 +11,8 @@ import pendulum
 
 from bot import messages
 from bot.core.errors import FieldError
+from bot.core.moments import BadTime, parse_moment
 from bot.core.text import REPO, UNPRINTABLE
-from bot.times import BadTime, parse_moment
 
 _SERVICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,79}$")
 _SHA = re.compile(r"^[0-9a-f]{7,40}$")

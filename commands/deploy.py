@@ -16,14 +16,15 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot import incident_card, messages, modals
-from bot.admins import is_admin
-from bot.blocks import mrkdwn_text, section
+from bot import messages
 from bot.core.errors import FieldError, UsageError
+from bot.core.moments import from_utc_text, show, utc_text
 from bot.deps import Deps
 from bot.messages import mrkdwn
-from bot.replies import ephemeral, post_in_channel, post_or_tell, usage
-from bot.times import from_utc_text, show, utc_text
+from bot.slack import incident_card, modals
+from bot.slack.admins import is_admin
+from bot.slack.blocks import mrkdwn_text, section
+from bot.slack.replies import ephemeral, post_in_channel, post_or_tell, usage
 from commands import _fields as fields
 from commands._tokens import clean, tokenize
 from storage import deploys, shipping

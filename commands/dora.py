@@ -12,18 +12,19 @@ import pendulum
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot import messages, summary_schedule
-from bot.admins import is_admin
+from bot import messages
 from bot.core.errors import FieldError, UsageError
+from bot.core.moments import utc_text
+from bot.core.windows import MAX_DAYS, BadWindow, Window, between
+from bot.core.windows import parse as parse_window
 from bot.deps import Deps
-from bot.metric_card import card
-from bot.metrics import SOURCE
-from bot.replies import ephemeral, post_in_channel, text_blocks, usage
-from bot.report import build as build_report
-from bot.times import utc_text
-from bot.weekly import next_run
-from bot.windows import MAX_DAYS, BadWindow, Window, between
-from bot.windows import parse as parse_window
+from bot.metrics.definitions import SOURCE
+from bot.metrics.report import build as build_report
+from bot.scheduling import next_run
+from bot.slack.admins import is_admin
+from bot.slack.metric_card import card
+from bot.slack.replies import ephemeral, post_in_channel, text_blocks, usage
+from bot.summary import schedule as summary_schedule
 from commands import _fields as fields
 from commands._tokens import clean, tokenize
 from storage import subscriptions

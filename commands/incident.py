@@ -12,11 +12,14 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.models.views import View
 
-from bot import messages, modals
-from bot.blocks import section
+from bot import messages
 from bot.core.errors import FieldError, UsageError
+from bot.core.moments import duration, from_utc_text, show, utc_text
 from bot.deps import Deps
-from bot.incident_card import (
+from bot.messages import mrkdwn
+from bot.slack import modals
+from bot.slack.blocks import section
+from bot.slack.incident_card import (
     LINK_ACTION,
     Linked,
     card,
@@ -26,9 +29,7 @@ from bot.incident_card import (
     shown_title,
     update_card,
 )
-from bot.messages import mrkdwn
-from bot.replies import ephemeral, post_in_channel, post_or_tell, usage
-from bot.times import duration, from_utc_text, show, utc_text
+from bot.slack.replies import ephemeral, post_in_channel, post_or_tell, usage
 from commands import _fields as fields
 from commands._tokens import clean, tokenize
 from storage import deploys, incidents

@@ -10,13 +10,15 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import messages, pulse_rounds, pulse_schedule
-from bot.admins import is_admin
+from bot import messages
 from bot.core.errors import FieldError, UsageError
+from bot.core.moments import show, utc_text
 from bot.deps import Deps
-from bot.pulse_results import results_reply
-from bot.replies import ephemeral, usage
-from bot.times import show, utc_text
+from bot.pulse import rounds as pulse_rounds
+from bot.pulse import schedule as pulse_schedule
+from bot.pulse.results import results_reply
+from bot.slack.admins import is_admin
+from bot.slack.replies import ephemeral, usage
 from commands import _fields as fields
 from commands._tokens import tokenize
 from storage import pulse

@@ -18,9 +18,9 @@ from urllib.parse import urlencode
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.clock import FixedClock
+from bot.app.serve import Server
 from bot.config import Config
-from bot.serve import Server
+from bot.core.clock import FixedClock
 from tests.fake_slack import FakeSlack, slash_form
 
 SECRET = "test-signing-secret"

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import FixedClock
-from bot.github_webhook import signature
+from bot.core.clock import FixedClock
+from bot.sources.github.webhook import signature
 from tests.conftest import Bot, Reply, running_bot
 from tests.fake_slack import FakeSlack
 from tests.test_cli import assert_no_traceback, run

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from bot.metrics import SOURCE
+from bot.metrics.definitions import SOURCE
 from tests.conftest import Bot, Reply, sign
 from tests.fake_slack import TEAM
 

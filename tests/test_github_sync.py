@@ -24,14 +24,15 @@ from typing import Any
 
 import pytest
 
-from bot import github_api, github_sync
-from bot.clock import FixedClock
+from bot.app.serve import Server
 from bot.config import Config
+from bot.core.clock import FixedClock
+from bot.core.windows import between
 from bot.deps import Deps
-from bot.github_webhook import signature
-from bot.report import build as build_report
-from bot.serve import Server
-from bot.windows import between
+from bot.metrics.report import build as build_report
+from bot.sources.github import api as github_api
+from bot.sources.github import sync as github_sync
+from bot.sources.github.webhook import signature
 from storage import github
 from storage.db import Store
 from tests.conftest import make_config
@@ -374,7 +375,7 @@ def test_scheduled_sync_runs_configured_repositories_and_logs_errors(
         for repo, sync in (("acme/app", 1), ("acme/gone", 1), ("acme/quiet", 0)):
             github.save_settings(db, github.RepoSettings(repo=repo, sync=sync), NOW)
 
-    with caplog.at_level(logging.INFO, logger="bot.github_sync"):
+    with caplog.at_level(logging.INFO, logger="bot.sources.github.sync"):
         github_sync.sync_scheduled(deps, threading.Event())
 
     assert "acme/gone was not found" in caplog.text

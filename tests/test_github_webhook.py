@@ -18,10 +18,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot import report
-from bot.clock import FixedClock
-from bot.github_webhook import signature
-from bot.windows import between
+from bot.core.clock import FixedClock
+from bot.core.windows import between
+from bot.metrics import report
+from bot.sources.github.webhook import signature
 from storage import github
 from tests.conftest import Bot, Reply, running_bot
 from tests.fake_github import FakeGitHub

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.clock import FixedClock
+from bot.core.clock import FixedClock
 from tests.conftest import Bot, Reply, running_bot, sign
 from tests.fake_slack import FakeSlack, slash_form
 

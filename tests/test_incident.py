@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot import summary
+from bot.summary import build as summary
 from storage import incidents
 from tests.conftest import Bot, Reply
 from tests.fake_slack import TEAM, block_actions, view_submission

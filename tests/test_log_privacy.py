@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import pulse_dm
-from bot.clock import FixedClock
-from bot.serve import Server
-from bot.survey_logs import SURVEY_MARK
+from bot.app.serve import Server
+from bot.core.clock import FixedClock
+from bot.pulse import dm as pulse_dm
+from bot.pulse.logs import SURVEY_MARK
 from storage import pulse
 from tests.conftest import NOW, Bot, make_config, running_bot
 from tests.fake_slack import FakeSlack, block_actions

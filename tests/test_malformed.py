@@ -14,9 +14,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.clock import FixedClock
-from bot.serve import Server
-from bot.web import MAX_JSON_DEPTH, BadJson, json_object, slack_problem
+from bot.app.serve import Server
+from bot.core.clock import FixedClock
+from bot.slack.requests import slack_problem
+from bot.sources.http import MAX_JSON_DEPTH, BadJson, json_object
 from tests.conftest import NOW, Bot, make_config, sign
 from tests.fake_slack import FakeSlack, slash_form
 from tests.fake_socket_mode import FakeSocketMode

@@ -16,9 +16,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import summary
 from bot.messages import mrkdwn
-from bot.replies import SECTION_LIMIT, text_blocks
+from bot.slack.replies import SECTION_LIMIT, text_blocks
+from bot.summary import build as summary
 from storage import deploys, pulse_answers
 from tests.conftest import NOW, Bot
 from tests.test_dora import home_opened

@@ -1,4 +1,4 @@
-"""bot.metrics: the five DORA metrics as pure functions over plain records.
+"""bot.metrics.definitions: the five DORA metrics as pure functions over plain records.
 
 The engine takes deployments already counted and lead times as order statistics
 (storage/metrics.py counts in SQL); the helper `facts` below counts per-deployment records
@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 import pendulum
 import pytest
 
-from bot.metrics import metrics
+from bot.metrics.definitions import metrics
 from storage.facts import Deployments, Facts, Ordered
 
 BERLIN = "Europe/Berlin"

@@ -12,9 +12,10 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import messages, pulse_dm
-from bot.pulse_answers import round_of
-from bot.times import utc_text
+from bot import messages
+from bot.core.moments import utc_text
+from bot.pulse import dm as pulse_dm
+from bot.pulse.listeners import round_of
 from storage import pulse, pulse_answers
 from storage.pulse import Survey
 from storage.pulse_answers import SINKS, has_responded, responder_hash

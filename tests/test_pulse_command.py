@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.clock import FixedClock
+from bot.core.clock import FixedClock
 from bot.core.errors import UsageError
 from commands.pulse import Audience, Help, Now, Results, Start, Stop, parse
 from tests.conftest import Bot, running_bot

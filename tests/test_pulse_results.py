@@ -8,10 +8,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from bot import pulse_dm, summary
-from bot.clock import FixedClock
 from bot.config import Config
-from bot.pulse_results import aggregate, compare, may_show, summary_lines, threshold
+from bot.core.clock import FixedClock
+from bot.pulse import dm as pulse_dm
+from bot.pulse.results import aggregate, compare, may_show, summary_lines, threshold
+from bot.summary import build as summary
 from storage import pulse_answers
 from storage.pulse_answers import Answer, RoundRow
 from tests.conftest import NOW, Bot, running_bot

@@ -13,8 +13,9 @@ from pathlib import Path
 import pendulum
 import pytest
 
-from bot import pulse_dm, pulse_schedule
-from bot.clock import FixedClock
+from bot.core.clock import FixedClock
+from bot.pulse import dm as pulse_dm
+from bot.pulse import schedule as pulse_schedule
 from storage.pulse import Survey
 from tests.conftest import Bot, running_bot
 from tests.fake_slack import BOT_USER, FakeSlack

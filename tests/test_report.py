@@ -1,4 +1,5 @@
-"""bot.report.build over a real SQLite file: the `report --json` dict, numbers worked out by hand.
+"""bot.metrics.report.build over a real SQLite file: the `report --json` dict, numbers worked
+out by hand.
 
 The team zone is Europe/Berlin: UTC+2 (CEST) until 2026-10-25 03:00 local, UTC+1 (CET) after;
 UTC+1 before 2026-03-29 02:00 local, UTC+2 after. p90 is
@@ -49,8 +50,9 @@ from typing import Any
 import pendulum
 import pytest
 
-from bot import report
-from bot.windows import Window, between, iso_week
+from bot.core.weeks import iso_week
+from bot.core.windows import Window, between
+from bot.metrics import report
 from storage.db import Store
 from tests.records import change, deploy, incident
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.chart import trend_figure, trend_png
+from bot.summary.chart import trend_figure, trend_png
 from storage import changes, deploys, incidents
 from storage.db import Store
 from tests.test_cli import assert_no_traceback, run

@@ -27,10 +27,10 @@ import sqlite_utils
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import report
-from bot.metrics import failure_rate_band, frequency_band, lead_time_band, recovery_band
-from bot.times import utc_text
-from bot.windows import Window
+from bot.core.moments import utc_text
+from bot.core.windows import Window
+from bot.metrics import report
+from bot.metrics.definitions import failure_rate_band, frequency_band, lead_time_band, recovery_band
 from storage import deploys, incidents, schema
 from storage.db import Store
 from tests import records

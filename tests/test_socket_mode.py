@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from bot.clock import FixedClock
-from bot.serve import Server
+from bot.app.serve import Server
+from bot.core.clock import FixedClock
 from tests.conftest import NOW, make_config
 from tests.fake_slack import FakeSlack, slash_form
 from tests.fake_socket_mode import FakeSocketMode

@@ -1,4 +1,4 @@
-"""The speed-versus-stability check (bot/stability.py), a pure function over counts.
+"""The speed-versus-stability check (bot/metrics/stability.py), a pure function over counts.
 
 Expected p-values are computed here from their definitions with exact fractions and
 math.comb, independently of SciPy: the one-sided binomial test is P(X >= k_r) for
@@ -13,9 +13,9 @@ from math import comb
 
 import pytest
 
-from bot import summary
 from bot.config import load
-from bot.stability import Outcome, ServiceRise, Shortfall, Thresholds, check, where_to_look
+from bot.metrics.stability import Outcome, ServiceRise, Shortfall, Thresholds, check, where_to_look
+from bot.summary import build as summary
 
 DEFAULTS = Thresholds()
 

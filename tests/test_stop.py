@@ -29,9 +29,9 @@ from urllib.parse import urlencode
 import pendulum
 import pytest
 
-from bot.clock import FixedClock
-from bot.serve import Server
-from bot.weekly import DAYS
+from bot.app.serve import Server
+from bot.core.clock import FixedClock
+from bot.core.weeks import DAYS
 from tests.conftest import Bot, Reply, make_config, running_bot, sign
 from tests.fake_slack import FakeSlack, slash_form
 from tests.test_cli import (

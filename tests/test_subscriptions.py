@@ -17,7 +17,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.core.errors import UsageError
-from bot.weekly import next_run, this_weeks_run, trigger
+from bot.core.weeks import this_weeks_run
+from bot.scheduling import next_run, trigger
 from commands import _fields as fields
 from commands import dora
 from storage.subscriptions import Subscription

@@ -1,4 +1,4 @@
-"""The weekly summary's content (bot/summary.py): weeks, build() on histories written into a
+"""The weekly summary's content (bot/summary/build.py): weeks, build() on histories written into a
 real temp database, the Slack blocks, the chart, and `shipshape summary` through the real
 console script.
 
@@ -19,15 +19,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import HeaderBlock, SectionBlock
 
-from bot import summary
-from bot.chart import trend_figure
-from bot.clock import FixedClock
 from bot.config import Config
+from bot.core.clock import FixedClock
+from bot.core.moments import utc_text
+from bot.core.weeks import iso_week
 from bot.deps import Deps
-from bot.report import build as build_report
-from bot.stability import Outcome
-from bot.times import utc_text
-from bot.windows import iso_week
+from bot.metrics.report import build as build_report
+from bot.metrics.stability import Outcome
+from bot.summary import build as summary
+from bot.summary.chart import trend_figure
 from storage.db import Store
 from tests import records
 from tests.test_cli import assert_no_traceback, run

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from bot.clock import FixedClock
-from bot.summary_post import AlreadyPosted, Disabled, Failed, InProgress, Posted, PostResult
+from bot.core.clock import FixedClock
+from bot.summary.post import AlreadyPosted, Disabled, Failed, InProgress, Posted, PostResult
 from storage.db import Store
 from tests import records
 from tests.conftest import NOW, Bot, running_bot

@@ -1,4 +1,4 @@
-"""bot.times: reading the times people type, and showing times and durations.
+"""bot.core.moments: reading the times people type, and showing times and durations.
 
 Every expected instant below was worked out by hand from the zone's offset on that day:
 Berlin is UTC+1 (CET) in winter and UTC+2 (CEST) from 2026-03-29 02:00 local; New York is
@@ -14,8 +14,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot import times
-from bot.times import BadTime, duration, parse_moment, show
+from bot.core import moments
+from bot.core.moments import BadTime, duration, parse_moment, show
 from storage import metrics as read_model
 
 BERLIN = "Europe/Berlin"
@@ -410,4 +410,4 @@ def test_any_date_is_read_or_refused(day: date, clock: str, tz: str, allow_futur
 
 def test_storage_reads_times_as_they_are_written():
     """storage may import nothing of ours, so it keeps its own copy of the UTC format."""
-    assert read_model.UTC_FORMAT == times.UTC_FORMAT
+    assert read_model.UTC_FORMAT == moments.UTC_FORMAT

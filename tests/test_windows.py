@@ -1,4 +1,4 @@
-"""bot.windows: the `[from, to)` windows people ask for, in the team time zone.
+"""bot.core.windows: the `[from, to)` windows people ask for, in the team time zone.
 
 Every expected instant was worked out by hand from the zone's offset on that day:
 Berlin is UTC+1 (CET) in winter and UTC+2 (CEST) from 2026-03-29 02:00 local until
@@ -16,7 +16,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.windows import BadWindow, Window, between, iso_week, last_days, parse, period
+from bot.core.weeks import iso_week
+from bot.core.windows import BadWindow, Window, between, last_days, parse, period
 
 BERLIN = "Europe/Berlin"
 NEW_YORK = "America/New_York"

@@ -1,1 +1,1 @@
-"""The pure kernel: errors and text rules shared by commands and sources; no I/O."""
+"""The pure kernel: clock, moments, windows, ISO weeks, errors and text rules; no I/O."""

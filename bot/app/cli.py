@@ -1,0 +1,671 @@
+"""The `shipshape` command line. Errors are one plain message and a non-zero exit, never a
+traceback; `--help` needs no configuration."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, TextIO
+
+import click
+import pendulum
+
+from bot import messages
+from bot.config import Config, ConfigError, load, read_environment
+from bot.core.clock import Clock, FixedClock, SystemClock
+from bot.core.errors import FieldError
+from bot.core.moments import BadTime, parse_moment, show, utc_text
+from bot.core.windows import MAX_DAYS, BadWindow, Window, between
+from bot.core.windows import parse as parse_window
+from bot.deps import Deps
+from bot.metrics import terminal
+from bot.metrics.report import build as build_report
+from commands import _fields as fields
+from storage import export as export_rows
+from storage import github as github_store
+from storage import subscriptions
+from storage.db import Busy, Store
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
+
+
+def _config(*, for_slack: bool) -> Config:
+    try:
+        return load(read_environment(), for_slack=for_slack)
+    except ConfigError as error:
+        _fail(error.problems)
+
+
+def _fail(problems: list[str]) -> None:
+    click.echo(messages.CONFIG_HEADER, err=True)
+    for problem in problems:
+        click.echo(f"  {problem}", err=True)
+    raise SystemExit(1)
+
+
+class _Main(click.Group):
+    """Every command: a database another program has held for the whole wait is one plain
+    message (nothing was stored), like any other error here."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except Busy as error:
+            click.echo(messages.database_busy_cli(error.waited), err=True)
+            raise SystemExit(1) from None
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Shipshape: delivery health for Slack. DORA metrics from deploys and incidents,
+    weekly summaries, and anonymous pulse surveys.
+
+    \b
+    Example:
+      shipshape serve --port 3000
+    """
+
+
+class _Stopped(SystemExit):
+    """SIGTERM or Ctrl-C, raised in the main thread wherever it is: exit status 0."""
+
+
+def _stop_serving(signum: int, frame: FrameType | None) -> None:
+    # Once: a second signal must not break into the stop the first one began.
+    for each in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(each, signal.SIG_IGN)
+    raise _Stopped(0)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option(
+    "--port", type=int, default=None, help="Port to listen on (default: PORT, else 3000)."
+)
+def serve(host: str, port: int | None) -> None:
+    """Run the Slack app, the HTTP server (/slack/events, /github/webhook, /healthz) and
+    the scheduler in one process.
+
+    Socket Mode when SLACK_APP_TOKEN is set, otherwise HTTP mode with
+    SLACK_SIGNING_SECRET. Stop with Ctrl-C or SIGTERM.
+
+    \b
+    Example:
+      SLACK_BOT_TOKEN=xoxb-... SLACK_APP_TOKEN=xapp-... shipshape serve
+    """
+    # First of all, before the slow imports: from here on a supervisor's SIGTERM or a
+    # Ctrl-C stops serve cleanly with status 0, whatever start-up is doing.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _stop_serving)
+    try:
+        _serve(host, port)
+    except _Stopped:  # before bot.app.serve took over the stop
+        click.echo(messages.STOPPED, err=True)
+
+
+def _serve(host: str, port: int | None) -> None:
+    from bot.app.serve import serve as run
+
+    config = _config(for_slack=True)
+    if port is None:
+        env_port = read_environment().get("PORT") or "3000"
+        if not (env_port.isascii() and env_port.isdigit()) or not 0 < int(env_port) < 65536:
+            _fail([messages.bad_port(env_port)])
+        port = int(env_port)
+    logging.basicConfig(
+        level=os.environ.get("SHIPSHAPE_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        run(config, SystemClock(), host, port)
+    except ConfigError as error:
+        _fail(error.problems)
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(export_rows.TABLES))
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write to this file instead of standard output.",
+)  # fmt: skip
+def export(kind: str, fmt: str, output: Path | None) -> None:
+    """Print every deploy, incident or change, for spreadsheets and BI tools.
+
+    Times are UTC ISO-8601. Reads SHIPSHAPE_DB (default ./shipshape.db). In CSV, text
+    a spreadsheet would run as a formula (starting with = + - or @) gets a leading ';
+    JSON keeps every value exact.
+
+    \b
+    Examples:
+      shipshape export deploys > deploys.csv
+      shipshape export incidents --format json
+    """
+    config = _config(for_slack=False)
+    if output:
+        _check_output(output, Path(config.db_path))
+    with _existing_store(config) as store:
+        out = _open_output(output) if output else sys.stdout
+        try:
+            if fmt == "json":
+                out.write("[")
+                for i, row in enumerate(export_rows.rows(store.db, kind)):
+                    out.write(("," if i else "") + "\n  " + json.dumps(row, ensure_ascii=False))
+                out.write("\n]\n")
+            else:
+                # Text quoted (numbers not): a cell holding the other delimiter, as in
+                # "a;=1+2", stays one cell in a spreadsheet that splits on semicolons.
+                writer = csv.DictWriter(
+                    out,
+                    fieldnames=export_rows.columns(store.db, kind),
+                    quoting=csv.QUOTE_NONNUMERIC,
+                )
+                writer.writeheader()
+                writer.writerows(export_rows.csv_rows(store.db, kind))
+        finally:
+            if output:
+                out.close()
+
+
+# SQLite's own files beside the database: writing over any of them loses data.
+_DATABASE_FILES = ("", "-wal", "-shm", "-journal")
+
+
+def _check_output(output: Path, db: Path) -> None:
+    """Refuse an output that is the database or one of its files, however it is named
+    (relative, through a symlink, a hard link), before anything is opened: opening it for
+    writing would truncate it."""
+    target = output.resolve()
+    for suffix in _DATABASE_FILES:
+        own = Path(str(db.resolve()) + suffix)
+        if target == own or (target.exists() and own.exists() and target.samefile(own)):
+            raise click.ClickException(messages.export_over_database(str(output), str(own)))
+
+
+def _open_output(output: Path) -> TextIO:
+    folder = output.parent
+    if not folder.is_dir():
+        raise click.ClickException(messages.export_no_folder(str(folder)))
+    try:
+        return output.open("w", newline="", encoding="utf-8")
+    except OSError as error:
+        problem = messages.export_cannot_write(str(output), error.strerror)
+        raise click.ClickException(problem) from None
+
+
+@contextmanager
+def _existing_store(config: Config) -> Iterator[Store]:
+    """The database `serve` writes; these commands never create one where none is."""
+    if not Path(config.db_path).is_file():
+        _fail([messages.no_database(config.db_path)])
+    store = Store(config.db_path)
+    try:
+        store.migrate()
+        yield store
+    finally:
+        store.close()
+
+
+def _clock() -> Clock:
+    """The wall clock, unless SHIPSHAPE_NOW (ISO-8601) pins "now": for tests, and for
+    reproducible reports (the same command prints the same numbers tomorrow). Deliberately
+    left out of the documented configuration: nobody running the bot should set it."""
+    pinned = read_environment().get("SHIPSHAPE_NOW")
+    if not pinned:
+        return SystemClock()
+    try:
+        moment = pendulum.parse(pinned, tz="UTC")
+    except (ValueError, OverflowError):
+        moment = None
+    if not isinstance(moment, pendulum.DateTime):
+        _fail([messages.bad_now(pinned)])
+    return FixedClock(moment)
+
+
+def _report_window(
+    window: str | None, start: str | None, end: str | None, now: pendulum.DateTime, tz: str
+) -> Window:
+    """The window asked for; a bad one is a usage error (exit 2) naming the option."""
+    if window is not None and (start is not None or end is not None):
+        raise click.UsageError(messages.REPORT_WINDOW_OR_DATES)
+    if (start is None) != (end is None):
+        raise click.UsageError(messages.REPORT_FROM_TO_TOGETHER)
+    if start is not None and end is not None:
+        try:
+            return between(start, end, now, tz)
+        except BadWindow as error:
+            reason = str(error)
+            raise click.BadParameter(
+                messages.report_bad_dates(start, end, reason, tz), param_hint="'--from/--to'"
+            ) from None
+    text = window or "30d"
+    try:
+        return parse_window(text, now, tz)
+    except BadWindow as error:
+        reason = str(error)
+        raise click.BadParameter(
+            messages.report_bad_window(text, reason, MAX_DAYS), param_hint="'--window'"
+        ) from None
+
+
+@main.command()
+@click.argument("service", required=False)
+@click.option(
+    "--window",
+    "window",
+    metavar="WINDOW",
+    help="7d, 30d, 90d, any Nd, 'this week', 'last month', 'this quarter', ... [default: 30d]",
+)
+@click.option(
+    "--from",
+    "start",
+    metavar="DATE",
+    help="First day (YYYY-MM-DD, team time zone) or an ISO-8601 time; with --to.",
+)
+@click.option(
+    "--to",
+    "end",
+    metavar="DATE",
+    help="Last day, included (YYYY-MM-DD), or an ISO-8601 time (excluded); with --from.",
+)
+@click.option(
+    "--env",
+    "env",
+    metavar="ENV",
+    help="Count this environment instead of SHIPSHAPE_PRODUCTION_ENVIRONMENTS.",
+)
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object (the shape in SPEC.md) for scripts.")  # fmt: skip
+def report(
+    service: str | None,
+    window: str | None,
+    start: str | None,
+    end: str | None,
+    env: str | None,
+    as_json: bool,
+) -> None:
+    """Print the /dora numbers for all services or one SERVICE: the five DORA metrics for a
+    window, with the change from the window of the same length before it.
+
+    Reads SHIPSHAPE_DB and SHIPSHAPE_TIMEZONE; needs no Slack configuration.
+
+    \b
+    Examples:
+      shipshape report
+      shipshape report api --window "last month"
+      shipshape report --from 2026-11-01 --to 2026-11-30 --env staging --json
+    """
+    config = _config(for_slack=False)
+    try:
+        service = None if service in (None, "all") else fields.service(service)
+        env = fields.environment(env) if env is not None else None
+    except FieldError as error:
+        raise click.BadParameter(error.problem, param_hint=error.key) from None
+    found = _report_window(window, start, end, _clock().now(), config.timezone)
+    with _existing_store(config) as store:
+        result = build_report(
+            store.db,
+            found,
+            environments=(env,) if env else config.production_environments,
+            environment=env,
+            service=service,
+            tz=config.timezone,
+        )
+    click.echo(
+        json.dumps(result, indent=2) if as_json else terminal.render(result, config.timezone)
+    )
+
+
+@main.command()
+@click.option(
+    "--channel",
+    metavar="CHANNEL",
+    help="A channel id (C0123ABCD): summarise the service it is subscribed to.",
+)
+@click.option(
+    "--week",
+    metavar="YYYY-Www",
+    help="The ISO week to summarise, like 2026-W47. [default: the last complete week]",
+)
+@click.option("--post", is_flag=True,
+              help="Post it in --channel instead (needs SLACK_BOT_TOKEN), at most once per "
+                   "channel and week, like the schedule.")  # fmt: skip
+def summary(channel: str | None, week: str | None, post: bool) -> None:
+    """Print the weekly summary of an ISO week (team time zone): the five metrics with
+    the change from the week before, the speed-versus-stability check, the 12-week trend
+    and the open incidents.
+
+    Reads SHIPSHAPE_DB and SHIPSHAPE_TIMEZONE; only --post needs SLACK_BOT_TOKEN (and
+    reads SLACK_API_URL).
+
+    \b
+    Examples:
+      shipshape summary
+      shipshape summary --week 2026-W47 --channel C0123ABCD
+      SLACK_BOT_TOKEN=xoxb-... shipshape summary --channel C0123ABCD --post
+    """
+    from bot.summary import build as weekly  # the check's SciPy loads only when needed
+
+    config = _config(for_slack=False)
+    if post and not channel:
+        raise click.UsageError(messages.SUMMARY_POST_NEEDS_CHANNEL)
+    if post and not config.slack_bot_token:
+        _fail([messages.CONFIG_MISSING_BOT_TOKEN])
+    clock = _clock()
+    try:
+        year, number = weekly.complete_week(week, clock.now(), config.timezone)
+    except weekly.BadWeek as error:
+        raise click.ClickException(str(error)) from None
+    with _existing_store(config) as store:
+        deps = Deps(config=config, store=store, clock=clock)
+        if post and channel:
+            _post_summary(deps, channel, (year, number))
+            return
+        subscribed = subscriptions.get(store.db, channel) if channel else None
+        service = subscribed.service if subscribed else None
+        click.echo(weekly.terminal_text(weekly.build(deps, year, number, service, channel)))
+
+
+def _post_summary(deps: Deps, channel: str, week: tuple[int, int]) -> None:
+    """Post through the schedule's exactly-once claim; what Slack refused is one line and
+    exit status 1."""
+    from bot.app.slack_app import web_client
+    from bot.summary.post import AlreadyPosted, Disabled, Failed, Posted, post_week
+
+    client = web_client(deps.config.slack_bot_token or "", deps.config.slack_api_url)
+    result = post_week(deps, client, channel, week)
+    if isinstance(result, Posted):
+        click.echo(messages.summary_posted(result.week, channel, result.ts, result.chart))
+    elif isinstance(result, AlreadyPosted):
+        posted_at = show(result.posted_at, deps.tz)
+        click.echo(messages.summary_already_posted(result.week, channel, posted_at, result.ts))
+    elif isinstance(result, Failed):
+        raise click.ClickException(messages.summary_post_failed(result.week, channel, result.error))
+    elif isinstance(result, Disabled):
+        raise click.ClickException(
+            messages.summary_post_disabled(result.week, channel, result.reason)
+        )
+    else:
+        claimed_at = show(result.claimed_at, deps.tz)
+        raise click.ClickException(messages.summary_being_posted(result.week, channel, claimed_at))
+
+
+@main.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("shipshape-demo"), show_default=True,
+              help="Folder for demo.db and trend.png (recreated on each run).")  # fmt: skip
+def demo(directory: Path) -> None:
+    """Show Shipshape without Slack: fill a separate demo database with 12 weeks of made-up
+    history for five services, print the /dora reports for the organisation and for one
+    service and the weekly summary of the last complete week, and draw its trend chart as
+    a PNG.
+
+    Never touches SHIPSHAPE_DB. Uses SHIPSHAPE_TIMEZONE for weeks and display.
+
+    \b
+    Example:
+      shipshape demo --dir /tmp/shipshape-demo
+    """
+    from bot.app import demo as demo_run  # matplotlib and the generator load only when needed
+
+    config = _config(for_slack=False)
+    try:
+        for section in demo_run.run(directory, config.timezone):
+            click.echo(section + "\n")
+    except demo_run.DemoError as error:
+        raise click.ClickException(str(error)) from None
+
+
+# ---- shipshape github ------------------------------------------------------------------------
+
+
+@contextmanager
+def _store(config: Config) -> Iterator[Store]:
+    """The database for commands that record something: created when there is none yet,
+    as `serve` would, so history can be imported before the bot first runs."""
+    store = Store(config.db_path)
+    try:
+        store.migrate()
+    except Busy:
+        store.close()
+        raise
+    except Exception as error:
+        store.close()
+        _fail([messages.cannot_open_database(config.db_path, str(error))])
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _repo(value: str) -> str:
+    try:
+        return fields.repo(value)
+    except FieldError:
+        raise click.ClickException(messages.github_bad_repo(value)) from None
+
+
+@main.group()
+def github() -> None:
+    """Import history from GitHub and set how each repository is counted.
+
+    \b
+    Examples:
+      shipshape github sync acme/api --since 2026-09-01
+      shipshape github repo acme/api service=api sync=on
+      shipshape github repos
+    """
+
+
+SYNC_STEPS = 1000  # a progress bar's resolution
+
+
+class _SyncProgress:
+    """A progress bar per sync phase on standard error; nothing when that is no terminal
+    (a cron job's log gets the summary line only)."""
+
+    def __init__(self) -> None:
+        self.shown = sys.stderr.isatty()
+        self.phase: str | None = None
+        self.bar: ProgressBar[int] | None = None
+
+    def __call__(self, phase: str, fraction: float) -> None:
+        if not self.shown:
+            return
+        if phase != self.phase or self.bar is None:
+            self.close()
+            self.phase = phase
+            self.bar = click.progressbar(
+                length=SYNC_STEPS, label=messages.GITHUB_SYNC_PHASES[phase], file=sys.stderr
+            )
+            self.bar.render_progress()
+        steps = int(fraction * SYNC_STEPS) - self.bar.pos
+        if steps > 0:
+            self.bar.update(steps)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.render_finish()
+            self.bar = None
+
+
+@github.command("sync")
+@click.argument("repo", metavar="OWNER/REPO")
+@click.option("--since", metavar="DATE",
+              help="Start here: a day (YYYY-MM-DD, team time zone), an ISO-8601 time or "
+                   "'30d ago'. [default: where the last sync ended, else 90 days ago]")  # fmt: skip
+def github_sync(repo: str, since: str | None) -> None:
+    """Import a repository's deployments with their statuses, merged pull requests and
+    default-branch commits through the GitHub API, so lead times and deploys are known
+    without webhooks or before they were set up.
+
+    Incremental: a second run reads only what is new. The last production deployment
+    before the range is read too, so the first deployment in it ships only its own
+    changes. Rate limits are waited out a minute at a time; when the hourly budget is
+    spent it stops, and running it again continues where it stopped.
+
+    Needs GITHUB_TOKEN (or the GitHub App settings); reads GITHUB_API_URL and SHIPSHAPE_DB.
+
+    \b
+    Examples:
+      GITHUB_TOKEN=github_pat_... shipshape github sync acme/api --since 2026-09-01
+      shipshape github sync acme/api
+    """
+    from bot.sources.github import api as github_api
+    from bot.sources.github import sync as sync_module  # PyGithub loads only when syncing
+
+    config = _config(for_slack=False)
+    repo = _repo(repo)
+    if not github_api.configured(config):
+        _fail([messages.GITHUB_NOT_CONFIGURED])
+    clock = _clock()
+    start = None
+    if since is not None:
+        try:
+            start = parse_moment(since, config.timezone, clock.now())
+        except BadTime:
+            raise click.BadParameter(
+                messages.github_bad_since(since, config.timezone), param_hint="'--since'"
+            ) from None
+    with _store(config) as store:
+        deps = Deps(config=config, store=store, clock=clock)
+        begin = sync_module.start_of_range(deps, repo, start)
+        click.echo(messages.github_sync_range(repo, show(begin, config.timezone)), err=True)
+        progress = _SyncProgress()
+        try:
+            result = sync_module.sync(deps, repo, start, progress)
+        except sync_module.SyncError as error:
+            progress.close()
+            if isinstance(error, sync_module.RateLimited):
+                click.echo(sync_module.summary(error.result))  # what this run stored
+            _fail([error.message])
+        except KeyboardInterrupt:
+            progress.close()
+            click.echo(messages.GITHUB_SYNC_INTERRUPTED, err=True)
+            raise SystemExit(130) from None
+        progress.close()
+    click.echo(sync_module.summary(result))
+
+
+LABEL_LIMIT = 50  # GitHub's own limit for a label name
+_SETTING_KEYS = ("service", "incident-label", "deploy-on", "sync")
+
+
+def _setting_changes(words: tuple[str, ...]) -> dict[str, object]:
+    """`key=value` words as RepoSettings fields, every one checked before anything is
+    stored; a wrong one is a ClickException naming it with a correct example."""
+    changes: dict[str, object] = {}
+    for word in words:
+        key, has_value, value = word.partition("=")
+        key = key.strip().lower()
+        if not has_value or key not in _SETTING_KEYS:
+            raise click.ClickException(messages.github_repo_unknown_key(word))
+        value = value.strip()
+        if key == "service":
+            try:
+                changes["service"] = fields.service(value)
+            except FieldError as error:
+                raise click.ClickException(
+                    messages.github_repo_bad_setting(error.problem)
+                ) from None
+        elif key == "incident-label":
+            if not value or len(value) > LABEL_LIMIT or not value.isprintable():
+                raise click.ClickException(messages.github_repo_bad_label(value, LABEL_LIMIT))
+            changes["incident_label"] = value
+        elif key == "deploy-on":
+            kind, _, workflow = value.partition(":")
+            kind, workflow = kind.lower(), workflow.strip()
+            if kind in ("deployments", "release") and not workflow and ":" not in value:
+                changes.update(deploy_on=kind, workflow=None)
+            elif kind == "workflow" and workflow and len(workflow) <= 200:
+                changes.update(deploy_on="workflow", workflow=workflow)
+            else:
+                raise click.ClickException(messages.github_repo_bad_deploy_on(value))
+        elif value.lower() in ("on", "off"):
+            changes["sync"] = int(value.lower() == "on")
+        else:
+            raise click.ClickException(messages.github_repo_bad_sync(value))
+    return changes
+
+
+def _show_settings(settings: github_store.RepoSettings, tz: str) -> str:
+    deploy_on = settings.deploy_on
+    if deploy_on == "workflow":
+        deploy_on = f"workflow:{settings.workflow}"
+    return messages.github_settings_lines(
+        settings.repo,
+        settings.service_for(),
+        settings.service is None,
+        settings.label,
+        settings.incident_label is None,
+        deploy_on,
+        bool(settings.sync),
+        show(settings.synced_at, tz) if settings.synced_at else None,
+    )
+
+
+@github.command("repo")
+@click.argument("repo", metavar="OWNER/REPO")
+@click.argument("settings", nargs=-1, metavar="[KEY=VALUE]...")
+def github_repo(repo: str, settings: tuple[str, ...]) -> None:
+    """Show a repository's settings, or change them and show the result.
+
+    \b
+    service=NAME        the service its deploys and incidents count for
+                        (default: the repository's name)
+    incident-label=L    issues with this label are incidents (default: incident)
+    deploy-on=WHAT      what counts as a deploy: deployments (GitHub deployment
+                        statuses, the default), release (releases published) or
+                        workflow:NAME (runs of the workflow NAME that completed)
+    sync=on|off         sync it on the schedule of `shipshape serve`
+                        (every SHIPSHAPE_GITHUB_SYNC_MINUTES minutes)
+
+    Write OWNER/REPO as GitHub shows it.
+
+    \b
+    Examples:
+      shipshape github repo acme/api
+      shipshape github repo acme/api service=api-gateway incident-label=outage
+      shipshape github repo acme/web deploy-on=workflow:Deploy sync=on
+    """
+    config = _config(for_slack=False)
+    repo = _repo(repo)
+    changes = _setting_changes(settings)
+    if not changes:
+        with _existing_store(config) as store:
+            click.echo(_show_settings(github_store.settings(store.db, repo), config.timezone))
+        return
+    with _store(config) as store:
+        with store.write() as db:
+            updated = replace(github_store.settings(db, repo), **changes)  # type: ignore[arg-type]
+            github_store.save_settings(db, updated, utc_text(_clock().now()))
+        click.echo(_show_settings(updated, config.timezone))
+
+
+@github.command("repos")
+def github_repos() -> None:
+    """List the repositories with settings of their own or a sync cursor.
+
+    \b
+    Example:
+      shipshape github repos
+    """
+    config = _config(for_slack=False)
+    with _existing_store(config) as store:
+        found = github_store.all_settings(store.db)
+    if not found:
+        click.echo(messages.GITHUB_NO_REPOS)
+        return
+    click.echo("\n\n".join(_show_settings(s, config.timezone) for s in found))

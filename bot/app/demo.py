@@ -1,0 +1,353 @@
+"""`shipshape demo`: a separate database with 12 weeks of made-up but realistic delivery
+history, its /dora reports and weekly summary in the terminal, and the trend chart as a PNG.
+
+Everything is deterministic (a fixed seed and a fixed "now"), so two runs print the same
+report and tests can rely on it. The demo database is never the user's SHIPSHAPE_DB: it
+lives in its own folder and is recreated on each run.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pendulum
+
+from bot import messages
+from bot.config import Config
+from bot.core.clock import FixedClock
+from bot.core.moments import show, utc_text
+from bot.core.windows import parse
+from bot.deps import Deps
+from bot.metrics.report import build
+from bot.metrics.terminal import render
+from bot.summary import build as summary
+from storage import changes, deploys, incidents
+from storage.db import Store
+
+NOW = pendulum.datetime(2026, 11, 23, 9, 0, tz="UTC")  # a Monday: week 47 is complete
+SEED = 20261123
+WEEKS = 12
+DB_NAME = "demo.db"
+CHART_NAME = "trend.png"
+# Written into the SQLite header so a rerun deletes only a database the demo made.
+APPLICATION_ID = 0x53485044  # "SHPD"
+ENVIRONMENTS = ("production",)
+SERVICE_SHOWN = "payments"
+MINUTE, HOUR, DAY = 60, 3_600, 86_400
+
+
+class DemoError(Exception):
+    """The demo cannot be written; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How one made-up service delivers."""
+
+    name: str
+    deploy_chance: float  # per working day, for a first deploy; a second at half of it
+    failure_rate: float  # share of deployments that fail in production
+    lead_median: float  # seconds from commit to production
+    commits: tuple[int, int]  # per deployment
+    recovery_median: float  # seconds an incident of this service lasts
+    unrelated_incidents: int  # incidents no deploy caused (cause 'none')
+
+
+PROFILES = (
+    Profile("api", 0.92, 0.04, 5 * HOUR, (1, 4), 40 * MINUTE, 2),
+    Profile("web", 0.65, 0.08, 20 * HOUR, (1, 5), 2 * HOUR, 1),
+    Profile("payments", 0.22, 0.22, 3 * DAY, (2, 8), 5 * HOUR, 2),
+    Profile("search", 0.38, 0.10, 36 * HOUR, (1, 4), 3 * HOUR, 1),
+    Profile("mobile-backend", 0.13, 0.15, 8 * DAY, (3, 10), 30 * HOUR, 1),
+)
+INCIDENT_TITLES = (
+    "Elevated 5xx on checkout",
+    "Latency p99 above 2s",
+    "Login fails for some users",
+    "Search results empty",
+    "Push notifications delayed",
+    "Payment webhooks failing",
+    "Memory leak after release",
+    "Database connection pool exhausted",
+)
+UNRELATED_TITLES = (
+    "Cloud provider network degradation",
+    "Certificate expired on CDN",
+    "Third-party API outage",
+)
+
+
+@dataclass
+class Plan:
+    """Rows to insert; deploys refer to each other and are referred to by plan index."""
+
+    deploys: list[dict[str, Any]] = field(default_factory=list)
+    incidents: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _Service:
+    """Generates one service's history in time order."""
+
+    def __init__(self, profile: Profile, rng: random.Random, plan: Plan) -> None:
+        self.p, self.rng, self.plan = profile, rng, plan
+        self.minor, self.patch, self.pr = 1, 0, 100
+        self.version = "v2.0.0"
+        self.last_shipped = NOW.subtract(weeks=WEEKS + 1)
+
+    def _sha(self) -> str:
+        return f"{self.rng.getrandbits(160):040x}"
+
+    def _lognormal(self, median: float, spread: float = 0.8) -> float:
+        return median * math.exp(self.rng.gauss(0, spread))
+
+    def _deploy(self, at: pendulum.DateTime, **values: Any) -> int:
+        row = {
+            "service": self.p.name,
+            "environment": "production",
+            "version": self.version,
+            "sha": None,
+            "repo": f"acme/{self.p.name}",
+            "status": "success",
+            "deployed_at": at,
+            "is_hotfix": 0,
+            "rollback_of": None,
+            **values,
+        }
+        self.plan.deploys.append(row)
+        return len(self.plan.deploys) - 1
+
+    def _commits(self, deploy: int, at: pendulum.DateTime, count: int, median: float) -> None:
+        """Commits authored between the previous release and `at`, lead times around
+        `median`, shipped by plan deploy `deploy`."""
+        earliest = self.last_shipped
+        shas = []
+        for _ in range(count):
+            lead = min(self._lognormal(median), (at - earliest).total_seconds())
+            authored = at.subtract(seconds=int(max(lead, 5 * MINUTE)))
+            self.pr += 1
+            merged = authored.add(seconds=int((at - authored).total_seconds() * 0.6))
+            sha = self._sha()
+            shas.append(sha)
+            self.plan.changes.append(
+                {
+                    "repo": f"acme/{self.p.name}",
+                    "sha": sha,
+                    "authored_at": authored,
+                    "pr_number": self.pr,
+                    "merged_at": merged,
+                    "deploy": deploy,
+                }
+            )
+        self.plan.deploys[deploy]["sha"] = shas[-1]
+        self.last_shipped = at
+
+    def _incident(self, start: pendulum.DateTime, deploy: int | None) -> pendulum.DateTime:
+        seconds = min(max(self._lognormal(self.p.recovery_median, 1.0), 4 * MINUTE), 5 * DAY)
+        resolved = start.add(seconds=int(seconds))
+        titles = INCIDENT_TITLES if deploy is not None else UNRELATED_TITLES
+        self.plan.incidents.append(
+            {
+                "service": self.p.name,
+                "title": self.rng.choice(titles),
+                "severity": self.rng.choice((1, 2, 2, 3, 3, 3)),
+                "started_at": start,
+                # Still open if it would end after "now": the demo has open incidents too.
+                "resolved_at": resolved if resolved <= NOW else None,
+                "deploy": deploy,
+            }
+        )
+        return resolved
+
+    def _release(self, at: pendulum.DateTime, progress: float) -> None:
+        rng = self.rng
+        if rng.random() < 0.06:  # a failed attempt first, retried a little later
+            self._deploy(at.subtract(minutes=rng.randint(15, 45)), status="failed")
+        if rng.random() < 0.7:  # most releases pass through staging first
+            self._deploy(at.subtract(minutes=rng.randint(40, 180)), environment="staging")
+        self.minor, self.patch = self.minor + 1, 0
+        previous_version, self.version = self.version, f"v2.{self.minor}.0"
+        release = self._deploy(at)
+        count = rng.randint(*self.p.commits)
+        self._commits(release, at, count, self.p.lead_median)
+        # Failures creep up over the weeks as deploys speed up: something for the
+        # weekly summary's speed-versus-stability check to notice.
+        if rng.random() >= self.p.failure_rate * (0.7 + 0.6 * progress):
+            return
+        kind = rng.choice(("incident", "incident", "rollback", "both"))
+        if kind in ("rollback", "both"):
+            back = at.add(minutes=rng.randint(10, 90))
+            if back <= NOW:
+                self.version = previous_version
+                self._deploy(back, rollback_of=release)
+        if kind in ("incident", "both"):
+            start = at.add(minutes=rng.randint(5, 240))
+            if start > NOW:
+                return
+            resolved = self._incident(start, release)
+            fix_at = start.add(minutes=rng.randint(30, 180))
+            if kind == "incident" and rng.random() < 0.6 and fix_at <= min(resolved, NOW):
+                self.patch += 1
+                self.version = f"v2.{self.minor}.{self.patch}"
+                hotfix = self._deploy(fix_at, is_hotfix=1)
+                self._commits(hotfix, fix_at, 1, 40 * MINUTE)
+
+    def history(self, start: pendulum.DateTime) -> None:
+        rng = self.rng
+        for day in range(WEEKS * 7):
+            date = start.add(days=day)
+            if date.weekday() >= 5:  # nobody ships at the weekend here
+                continue
+            progress = day / (WEEKS * 7)
+            chance = self.p.deploy_chance * (0.8 + 0.4 * progress)  # teams speed up a bit
+            times = []
+            if rng.random() < chance:
+                times.append(rng.randint(8 * 60, 12 * 60))
+                if rng.random() < chance / 2:
+                    times.append(rng.randint(13 * 60, 17 * 60))
+            for minutes in times:
+                at = date.add(minutes=minutes)
+                if at < NOW:
+                    self._release(at, progress)
+        for _ in range(self.p.unrelated_incidents):
+            self._incident(start.add(seconds=rng.randint(0, WEEKS * 7 * DAY - DAY)), None)
+
+
+def plan(seed: int = SEED) -> Plan:
+    """The demo's rows, generated from `seed` (the same seed gives the same rows)."""
+    rng = random.Random(seed)
+    result = Plan()
+    start = NOW.start_of("day").subtract(weeks=WEEKS)
+    for profile in PROFILES:
+        _Service(profile, rng, result).history(start)
+    return result
+
+
+def _fill(store: Store, rows: Plan) -> None:
+    """Insert the plan in time order (ids grow with time, as in real use), in one
+    transaction, through the same storage functions as the bot."""
+    order = sorted(range(len(rows.deploys)), key=lambda i: rows.deploys[i]["deployed_at"])
+    ids: dict[int, int] = {}
+    with store.write() as db:
+        for n, index in enumerate(order, 1):
+            row = rows.deploys[index]
+            at = utc_text(row["deployed_at"])
+            target = row["rollback_of"]
+            ids[index] = deploys.insert(
+                db,
+                {
+                    **row,
+                    "deployed_at": at,
+                    "rollback_of": ids[target] if target is not None else None,
+                    "source": "import",
+                    "source_key": f"demo:deploy:{n}",
+                    "created_at": at,
+                },
+            ).id
+        for n, change in enumerate(rows.changes, 1):
+            changes.insert(
+                db,
+                {
+                    "repo": change["repo"],
+                    "sha": change["sha"],
+                    "authored_at": utc_text(change["authored_at"]),
+                    "pr_number": change["pr_number"],
+                    "merged_at": utc_text(change["merged_at"]),
+                    "deploy_id": ids[change["deploy"]],
+                    "source": "import",
+                    "source_key": f"demo:change:{n}",
+                    "created_at": utc_text(change["merged_at"]),
+                },
+            )
+        by_start = sorted(rows.incidents, key=lambda i: i["started_at"])
+        for n, incident in enumerate(by_start, 1):
+            cause = incident["deploy"]
+            started = utc_text(incident["started_at"])
+            resolved = incident["resolved_at"]
+            incidents.insert(
+                db,
+                {
+                    "service": incident["service"],
+                    "title": incident["title"],
+                    "severity": incident["severity"],
+                    "started_at": started,
+                    "resolved_at": utc_text(resolved) if resolved else None,
+                    "deploy_id": ids[cause] if cause is not None else None,
+                    "cause": "deploy" if cause is not None else "none",
+                    "source": "import",
+                    "source_key": f"demo:incident:{n}",
+                    "created_at": started,
+                },
+            )
+        db.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
+def _is_demo_database(path: Path) -> bool:
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+
+
+def create(directory: Path) -> Path:
+    """A fresh demo database in `directory`; an existing one is replaced only if the demo
+    made it."""
+    path = directory / DB_NAME
+    if path.exists() and not _is_demo_database(path):
+        raise DemoError(messages.demo_not_ours(str(path)))
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            stale.unlink(missing_ok=True)
+        store = Store(path)
+        try:
+            store.migrate()
+            _fill(store, plan())
+        finally:
+            store.close()
+    except (OSError, sqlite3.Error) as error:
+        raise DemoError(messages.demo_cannot_write(str(directory), str(error))) from error
+    return path
+
+
+def run(directory: Path, tz: str) -> Iterator[str]:
+    """Build the demo and yield what to print, section by section."""
+    path = create(directory).resolve()
+    chart = path.parent / CHART_NAME
+    services = [p.name for p in PROFILES]
+    yield messages.demo_intro(services, WEEKS, show(NOW, tz))
+    store = Store(path)
+    try:
+        window = parse("30d", NOW, tz)
+        for service, command in ((None, "/dora all 30d"), (SERVICE_SHOWN, "/dora payments 30d")):
+            report = build(
+                store.db,
+                window,
+                environments=ENVIRONMENTS,
+                environment=None,
+                service=service,
+                tz=tz,
+            )
+            yield messages.demo_heading(command) + "\n" + render(report, tz)
+        config = Config(db_path=str(path), timezone=tz, production_environments=ENVIRONMENTS)
+        deps = Deps(config=config, store=store, clock=FixedClock(NOW))
+        weekly = summary.build(deps, *summary.last_complete_week(NOW, tz))
+    finally:
+        store.close()
+    yield summary.terminal_text(weekly)
+    try:
+        chart.write_bytes(summary.chart_png(weekly))
+    except OSError as error:
+        raise DemoError(messages.demo_cannot_write(str(directory), str(error))) from error
+    yield messages.demo_files(str(path), str(chart))
+    yield messages.DEMO_NEXT_STEPS

@@ -1,0 +1,1 @@
+"""The DORA numbers: pure definitions, the report, stability checks and their words."""

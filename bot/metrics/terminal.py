@@ -1,0 +1,58 @@
+"""A metrics report (the dict of bot.metrics.report.build) as plain terminal text.
+
+Shared by `shipshape report` and `shipshape demo`. Plain text rather than a rich table so
+the output reads the same in a pipe, a log, or a CI job as it does in a terminal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import messages
+from bot.core.moments import show
+from bot.metrics.definitions import SOURCE
+from bot.metrics.words import Row, rows
+
+
+def _cells(row: Row) -> tuple[str, str, str, str]:
+    # A metric with nothing to show has neither band nor change: its sentence spans columns.
+    measured = row.band is not None or bool(row.change)
+    band = row.band or (messages.NO_BAND if measured else "")
+    return (row.name, row.value, band, row.change)
+
+
+def _table(header: tuple[str, ...], metric_rows: list[Row]) -> list[str]:
+    """Aligned columns, each metric followed by indented lines of what it counted. A
+    metric with nothing to show spans the columns, so its sentence does not widen them."""
+    cells = [_cells(row) for row in metric_rows]
+    measured = [header, *(c for c in cells if c[2] or c[3])]
+    widths = [max(len(c[i]) for c in measured) for i in range(len(header))]
+    widths[0] = max(widths[0], *(len(c[0]) for c in cells))
+
+    def line(cells: tuple[str, ...]) -> str:
+        padded = (cell.ljust(width) for cell, width in zip(cells, widths, strict=True))
+        return "  ".join(padded).rstrip()
+
+    lines = [line(header), "  ".join("-" * w for w in widths)]
+    for row, c in zip(metric_rows, cells, strict=True):
+        lines.append(line(c) if c[2] or c[3] else line((c[0], "", "", "")) + "  " + c[1])
+        lines.extend("  " + counted for counted in row.counted)
+    return lines
+
+
+def render(report: dict[str, Any], tz: str) -> str:
+    """The report as /dora says it, as a table for a terminal."""
+    window, previous = report["window"], report["previous"]["window"]
+    header = (messages.REPORT_METRIC, messages.REPORT_VALUE, messages.REPORT_BAND,
+              messages.REPORT_CHANGE)  # fmt: skip
+    lines = [
+        messages.report_title(report["service"], report["environment"]),
+        messages.report_window(
+            show(window["from"], tz), show(window["to"], tz), show(previous["from"], tz)
+        ),
+        "",
+        *_table(header, rows(report)),
+        "",
+        messages.bands_source(SOURCE),
+    ]
+    return "\n".join(lines)

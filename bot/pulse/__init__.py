@@ -1,0 +1,1 @@
+"""Anonymous pulse surveys: rounds, their schedule, results, DMs and answer listeners."""

@@ -1,0 +1,1 @@
+"""The Bolt and Block Kit toolkit the features share: replies, modals, cards, App Home, admins."""

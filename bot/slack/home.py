@@ -1,0 +1,70 @@
+"""App Home: what Shipshape is and how to use it, and the organisation's last 30 days,
+published when someone opens the tab."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock
+from slack_sdk.models.views import View
+
+from bot import messages
+from bot.core.moments import utc_text
+from bot.core.windows import last_days
+from bot.deps import Deps
+from bot.messages import mrkdwn
+from bot.slack.replies import text_blocks
+from commands import dora, incident
+from storage.services import top_services
+
+log = logging.getLogger(__name__)
+HOME_DAYS = 30
+TOP_SERVICES = 5
+
+
+def _metrics(deps: Deps) -> list[Block]:
+    """The organisation's last 30 days: the /dora card for all services in production."""
+    window = last_days(HOME_DAYS, deps.clock.now())
+    query = dora.Query(service=None, environment=None, window=window, share=False)
+    _, blocks = dora.card(dora.report(deps, query), deps.tz)
+    top = top_services(
+        deps.store.db,
+        utc_text(window.start),
+        utc_text(window.end),
+        deps.config.production_environments,
+        TOP_SERVICES,
+    )
+    lines = [messages.home_top_service(mrkdwn(s), n) for s, n in top]
+    lines = lines or [messages.HOME_NO_DEPLOYMENTS]
+    return [*blocks, *text_blocks("\n".join([messages.HOME_TOP_SERVICES, *lines]))]
+
+
+def view(deps: Deps) -> View:
+    # Everyone's App Home: no channel, so no private channel's titles.
+    open_incidents = incident.listing(deps, incident.ListIncidents(only_open=True), None)
+    return View(
+        type="home",
+        blocks=[
+            HeaderBlock(text=messages.HOME_TITLE),
+            *text_blocks(messages.HOME_INTRO),
+            DividerBlock(),
+            *_metrics(deps),
+            DividerBlock(),
+            *text_blocks(open_incidents),
+        ],
+    )
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.event("app_home_opened")
+    def on_home_opened(event: dict[str, Any], client: WebClient) -> None:
+        if event.get("tab") not in (None, "home"):
+            return
+        try:
+            client.views_publish(user_id=event["user"], view=view(deps))
+        except SlackApiError as error:
+            log.warning("views.publish failed: %s", error.response.get("error"))

@@ -1,0 +1,47 @@
+"""A metrics report (bot.metrics.report.build) as a Slack card: /dora's reply, the App Home's
+metrics and the weekly summary's metrics all render it here, so they always agree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    HeaderBlock,
+)
+
+from bot import messages
+from bot.core.moments import show
+from bot.messages import mrkdwn
+from bot.metrics.definitions import SOURCE
+from bot.metrics.words import Row, rows
+from bot.slack.blocks import mrkdwn_text, section
+
+
+def _text(row: Row) -> str:
+    """A row as mrkdwn: the headline, then the change and what it counted."""
+    details = " · ".join(d for d in (row.change, *row.counted[:1]) if d)
+    lines = [messages.dora_metric(row.name, row.value, row.band), details, *row.counted[1:]]
+    return "\n".join(line for line in lines if line)
+
+
+def card(data: dict[str, Any], tz: str, shared_by: str | None = None) -> tuple[str, list[Block]]:
+    """The /dora reply (also the App Home's metrics): a plain-text fallback and its blocks."""
+    window, previous = data["window"], data["previous"]["window"]
+    title = messages.report_title(data["service"], data["environment"])
+    when = messages.report_window(
+        show(window["from"], tz), show(window["to"], tz), show(previous["from"], tz)
+    )
+    sections = [_text(row) for row in rows(data)]
+    notes = [messages.bands_source(SOURCE)]
+    if shared_by:
+        notes.append(messages.shared_by(shared_by))
+    blocks: list[Block] = [
+        HeaderBlock(text=title),
+        ContextBlock(elements=[mrkdwn_text(when)]),
+        *(section(s) for s in sections),
+        ContextBlock(elements=[mrkdwn_text(" · ".join(notes))]),
+    ]
+    # The header is plain_text and shows the title as it is; the fallback is mrkdwn.
+    return "\n".join([mrkdwn(title), when, *sections, *notes]), blocks

@@ -1,0 +1,1 @@
+"""Everything that arrives from another system, one package per source."""

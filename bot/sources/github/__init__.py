@@ -1,0 +1,1 @@
+"""GitHub as a source: webhook, payloads, API calls and sync."""

@@ -1,0 +1,420 @@
+"""`POST /github/webhook`: verify a GitHub delivery, map its payload, record it once.
+
+Each delivery is one write transaction: its id is claimed first (a redelivery changes
+nothing), then the payload is mapped to the plain records of bot/sources/github/events.py and
+recorded. A payload that cannot be mapped, or a failure while recording, rolls the claim
+back too, so GitHub's "Redeliver" can try again once the cause is fixed. Fetching the
+commits of a deploy from the GitHub API happens after the answer, on the server's executor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+import sqlite_utils
+
+from bot import messages
+from bot.core.moments import utc_text
+from bot.core.text import is_repo
+from bot.deps import Deps
+from bot.sources.github import api as github_api
+from bot.sources.github import events as github_events
+from bot.sources.github.events import DeploymentStatus, IssueEvent, Outcome, RunDeploy
+from bot.sources.http import BadJson, StartResponse, json_object, read_body, respond
+from storage import github
+from storage.db import Busy
+from storage.shipping import Commit
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_PREFIX = "sha256="
+FORM = "application/x-www-form-urlencoded"
+_FULL_SHA = re.compile(r"^[0-9a-fA-F]{40}$")
+ISSUE_ACTIONS = ("opened", "labeled", "closed", "reopened")
+# workflow_run conclusions that say whether the deploy reached users; the rest (cancelled,
+# skipped, neutral, action_required, stale) say nothing about production.
+RUN_CONCLUSIONS = {"success": "success", "failure": "failed", "timed_out": "failed"}
+# GitHub's ids and numbers are stored as SQLite INTEGERs, which end here.
+MAX_NUMBER = 2**63 - 1
+SENDER = "GitHub webhook payload"
+# GitHub gives up on a delivery after 10 seconds: the write waits at most this for the
+# database, and a delivery that cannot be stored in time is refused for redelivery.
+WRITE_SECONDS = 5.0
+RETRY_AFTER_SECONDS = 60
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The X-Hub-Signature-256 value GitHub sends for this body."""
+    return SIGNATURE_PREFIX + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signature_matches(secret: str, body: bytes, header: str) -> bool:
+    # Compared as bytes: compare_digest refuses non-ASCII str, and a forged header may hold
+    # anything (WSGI hands headers over as latin-1 text).
+    return hmac.compare_digest(signature(secret, body).encode(), header.encode("latin-1"))
+
+
+class BadPayload(Exception):
+    """A field the mapping needs is missing or of the wrong type; `path` names it."""
+
+    def __init__(self, path: str, expected: str) -> None:
+        super().__init__(f"{path}: expected {expected}")
+        self.path = path
+        self.expected = expected
+
+
+class Fields:
+    """A JSON object read by dotted path. A missing or mistyped field raises BadPayload with
+    its full path (e.g. `commits[2].timestamp`), so the 400 says exactly what was wrong."""
+
+    def __init__(self, data: dict[str, Any], where: str = "") -> None:
+        self.data = data
+        self.where = where
+
+    def _path(self, path: str) -> str:
+        return f"{self.where}.{path}" if self.where else path
+
+    def get(self, path: str) -> Any:
+        """The value at `path`, or None when it or an object on the way is absent."""
+        value: Any = self.data
+        for key in path.split("."):
+            if not isinstance(value, dict):
+                return None
+            value = value.get(key)
+        return value
+
+    def _typed(self, path: str, kind: type | tuple[type, ...], expected: str) -> Any:
+        value = self.get(path)
+        # bool is an int in Python, never a GitHub id or number.
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise BadPayload(self._path(path), expected)
+        return value
+
+    def text(self, path: str) -> str:
+        value: str = self._typed(path, str, "a string")
+        return value
+
+    def optional_text(self, path: str) -> str | None:
+        return None if self.get(path) is None else self.text(path)
+
+    def number(self, path: str) -> int:
+        expected = f"a whole number from 0 to {MAX_NUMBER}"
+        value: int = self._typed(path, int, expected)
+        if not 0 <= value <= MAX_NUMBER:
+            raise BadPayload(self._path(path), expected)
+        return value
+
+    def repo(self, path: str) -> str:
+        """A repository's OWNER/NAME: the service is the part after the slash."""
+        value = self.text(path)
+        if not is_repo(value):
+            raise BadPayload(self._path(path), "OWNER/NAME, e.g. acme/api")
+        return value
+
+    def flag(self, path: str) -> bool:
+        value: bool = self._typed(path, bool, "true or false")
+        return value
+
+    def time(self, path: str) -> str:
+        """An ISO-8601 time with an offset (GitHub writes `Z` or e.g. `-05:00` for commit
+        timestamps), as UTC storage text."""
+        text = self.text(path)
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            raise BadPayload(self._path(path), "an ISO-8601 time with an offset")
+        return utc_text(moment)
+
+    def optional_time(self, path: str) -> str | None:
+        return None if self.get(path) is None else self.time(path)
+
+    def objects(self, path: str) -> list[Fields]:
+        values = self._typed(path, list, "a list")
+        found = []
+        for n, value in enumerate(values):
+            where = f"{self._path(path)}[{n}]"
+            if not isinstance(value, dict):
+                raise BadPayload(where, "an object")
+            found.append(Fields(value, where))
+        return found
+
+
+# ---- mapping: one function per event, run inside the delivery's transaction ---------------
+
+Handler = Callable[[sqlite_utils.Database, Fields, Deps, str], Outcome]
+
+
+def _first_url(*candidates: str | None) -> str | None:
+    return next((c for c in candidates if c and c.startswith(("http://", "https://"))), None)
+
+
+def _deployment_status(db: sqlite_utils.Database, p: Fields, deps: Deps, now: str) -> Outcome:
+    sha = p.text("deployment.sha")
+    ref = p.text("deployment.ref")
+    # A deployment of the default branch (or of a bare sha) has no name of its own: the
+    # short sha says which version it was. A tag or release branch is the version.
+    plain = ref in (p.text("repository.default_branch"), sha)
+    status = DeploymentStatus(
+        repo=p.repo("repository.full_name"),
+        deployment_id=p.number("deployment.id"),
+        status_id=p.number("deployment_status.id"),
+        state=p.text("deployment_status.state"),
+        at=p.time("deployment_status.created_at"),
+        environment=p.optional_text("deployment_status.environment")
+        or p.text("deployment.environment"),
+        sha=sha,
+        version=sha[:7] if plain else ref,
+        url=_first_url(
+            p.optional_text("deployment_status.target_url"),
+            p.optional_text("deployment_status.log_url"),
+            p.optional_text("deployment_status.environment_url"),
+        ),
+    )
+    return github_events.deployment_status(db, status, deps.config.production_environments, now)
+
+
+def _push(db: sqlite_utils.Database, p: Fields, deps: Deps, now: str) -> Outcome:
+    ref = p.text("ref")
+    if ref != "refs/heads/" + p.text("repository.default_branch"):
+        # Tags and other branches: only the default branch is history that ships.
+        return Outcome(messages.github_webhook_ignored(f"push to {ref}"))
+    if p.get("deleted") is True or p.get("head_commit") is None:
+        return Outcome(messages.github_webhook_ignored(f"deletion of {ref}"))
+    commits = [
+        Commit(sha=c.text("id").lower(), authored_at=c.time("timestamp"))
+        for c in p.objects("commits")
+    ]
+    return github_events.push(
+        db, p.repo("repository.full_name"), commits, deps.config.production_environments, now
+    )
+
+
+def _pull_request(db: sqlite_utils.Database, p: Fields, deps: Deps, now: str) -> Outcome:
+    action = p.text("action")
+    if action != "closed" or not p.flag("pull_request.merged"):
+        return Outcome(messages.github_webhook_ignored(f"pull request {action}, not merged"))
+    return github_events.merged_pull(
+        db,
+        p.repo("repository.full_name"),
+        p.number("number"),
+        p.text("pull_request.merge_commit_sha"),
+        p.time("pull_request.merged_at"),
+    )
+
+
+def _issues(db: sqlite_utils.Database, p: Fields, deps: Deps, now: str) -> Outcome:
+    action = p.text("action")
+    if action not in ISSUE_ACTIONS:
+        return Outcome(messages.github_webhook_ignored(f"issue {action}"))
+    event = IssueEvent(
+        repo=p.repo("repository.full_name"),
+        issue_id=p.number("issue.id"),
+        action=action,
+        title=p.text("issue.title"),
+        labels=[label.text("name") for label in p.objects("issue.labels")],
+        created_at=p.time("issue.created_at"),
+        closed_at=p.optional_time("issue.closed_at"),
+    )
+    return github_events.issue(db, event, deps.config.production_environments, now)
+
+
+def _release(db: sqlite_utils.Database, p: Fields, deps: Deps, now: str) -> Outcome:
+    action = p.text("action")
+    repo = p.repo("repository.full_name")
+    if action != "published" or github.settings(db, repo).deploy_on != "release":
+        return Outcome(messages.github_webhook_ignored(f"release {action} in {repo}"))
+    commitish = p.text("release.target_commitish")
+    run = RunDeploy(
+        repo=repo,
+        key=f"release:{p.number('release.id')}",
+        status="success",
+        at=p.time("release.published_at"),
+        # target_commitish is usually a branch name, which says nothing about the commit.
+        sha=commitish if _FULL_SHA.match(commitish) else None,
+        version=p.text("release.tag_name"),
+        url=p.optional_text("release.html_url"),
+    )
+    return github_events.run_deploy(db, run, deps.config.production_environments, now)
+
+
+def _workflow_run(db: sqlite_utils.Database, p: Fields, deps: Deps, now: str) -> Outcome:
+    action = p.text("action")
+    repo = p.repo("repository.full_name")
+    settings = github.settings(db, repo)
+    # The workflow's own name; older payloads carry it only on the run.
+    name = p.optional_text("workflow.name") or p.optional_text("workflow_run.name")
+    status = RUN_CONCLUSIONS.get(p.optional_text("workflow_run.conclusion") or "")
+    if (
+        action != "completed"
+        or settings.deploy_on != "workflow"
+        or name != settings.workflow
+        or status is None
+    ):
+        return Outcome(messages.github_webhook_ignored(f"workflow run {name!r} {action}"))
+    sha = p.text("workflow_run.head_sha")
+    run = RunDeploy(
+        repo=repo,
+        key=f"workflow_run:{p.number('workflow_run.id')}",
+        status=status,
+        at=p.time("workflow_run.updated_at"),
+        sha=sha,
+        version=sha[:7],
+        url=p.optional_text("workflow_run.html_url"),
+    )
+    return github_events.run_deploy(db, run, deps.config.production_environments, now)
+
+
+HANDLERS: dict[str, Handler] = {
+    "deployment_status": _deployment_status,
+    "push": _push,
+    "pull_request": _pull_request,
+    "issues": _issues,
+    "release": _release,
+    "workflow_run": _workflow_run,
+}
+
+
+# ---- the WSGI handler ----------------------------------------------------------------------
+
+
+def _parse(body: bytes, is_form: bool) -> dict[str, Any]:
+    """The payload object, from JSON or from the `payload` field of a form (GitHub's two
+    content types). Raises BadJson with the reason when there is none."""
+    if not is_form:
+        return json_object(body, "The body", SENDER)
+    try:
+        form = parse_qs(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        form = {}
+    if "payload" not in form:
+        raise BadJson(messages.GITHUB_WEBHOOK_NO_PAYLOAD_FIELD)
+    return json_object(form["payload"][0], "The payload field", SENDER)
+
+
+class GitHubWebhook:
+    def __init__(self, deps: Deps, executor: Executor) -> None:
+        self.deps = deps
+        self.executor = executor  # where follow-up API calls run, off the request path
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") != "POST":
+            return respond(
+                start_response,
+                "405 Method Not Allowed",
+                {"error": messages.GITHUB_WEBHOOK_POST_ONLY},
+            )
+        secret = self.deps.config.github_webhook_secret
+        if not secret:
+            return respond(
+                start_response,
+                "503 Service Unavailable",
+                {"error": messages.GITHUB_WEBHOOK_NO_SECRET},
+            )
+        body = read_body(environ)
+        event = environ.get("HTTP_X_GITHUB_EVENT", "")
+        delivery = environ.get("HTTP_X_GITHUB_DELIVERY", "")
+        if not signature_matches(secret, body, environ.get("HTTP_X_HUB_SIGNATURE_256", "")):
+            log.warning("github %s %s: refused, bad or missing signature", event, delivery)
+            return respond(
+                start_response, "401 Unauthorized", {"error": messages.GITHUB_WEBHOOK_BAD_SIGNATURE}
+            )
+        for name, value in (("X-GitHub-Event", event), ("X-GitHub-Delivery", delivery)):
+            if not value:
+                return self._refuse(
+                    start_response, event, delivery, messages.github_webhook_missing_header(name)
+                )
+        is_form = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower() == FORM
+        try:
+            payload = _parse(body, is_form)
+        except BadJson as error:
+            return self._refuse(start_response, event, delivery, str(error))
+        if event == "ping":
+            log.info("github ping %s: pong", delivery)
+            return respond(
+                start_response, "200 OK", {"ok": True, "result": messages.GITHUB_WEBHOOK_PONG}
+            )
+        handler = HANDLERS.get(event)
+        if handler is None:
+            log.info("github %s %s: event not used, ignored", event, delivery)
+            return respond(start_response, "202 Accepted", {"ignored": event})
+        return self._record(start_response, event, delivery, handler, Fields(payload))
+
+    def _refuse(
+        self, start_response: StartResponse, event: str, delivery: str, error: str
+    ) -> list[bytes]:
+        log.warning("github %s %s: refused, %s", event, delivery, error)
+        return respond(start_response, "400 Bad Request", {"error": error})
+
+    def _record(
+        self,
+        start_response: StartResponse,
+        event: str,
+        delivery: str,
+        handler: Handler,
+        payload: Fields,
+    ) -> list[bytes]:
+        now = utc_text(self.deps.clock.now())
+        try:
+            with self.deps.store.write(wait=WRITE_SECONDS) as db:
+                if not github.claim_delivery(db, delivery, event, now):
+                    outcome = None
+                else:
+                    outcome = handler(db, payload, self.deps, now)
+        except BadPayload as error:
+            return self._refuse(
+                start_response,
+                event,
+                delivery,
+                messages.github_webhook_bad_field(error.path, error.expected),
+            )
+        except Busy:
+            log.warning("github %s %s: the database is busy, nothing stored", event, delivery)
+            return respond(
+                start_response,
+                "503 Service Unavailable",
+                {"error": messages.GITHUB_WEBHOOK_BUSY},
+                [("Retry-After", str(RETRY_AFTER_SECONDS))],
+            )
+        except Exception:
+            # Rolled back with its claim: GitHub marks the delivery failed, and redelivering
+            # it once the cause is fixed records it.
+            log.exception("github %s %s: failed, nothing stored", event, delivery)
+            return respond(
+                start_response,
+                "500 Internal Server Error",
+                {"error": messages.GITHUB_WEBHOOK_FAILED},
+            )
+        if outcome is None:
+            log.info("github %s %s: redelivery, nothing changed", event, delivery)
+            return respond(start_response, "200 OK", {"duplicate": True})
+        log.info("github %s %s: %s", event, delivery, outcome.summary)
+        if outcome.needs_commits is not None and github_api.configured(self.deps.config):
+            self._fetch_commits_later(outcome.needs_commits)
+        return respond(start_response, "200 OK", {"ok": True, "result": outcome.summary})
+
+    def _fetch_commits_later(self, deploy_id: int) -> None:
+        """The deploy's sha is not among the pushed commits: ask the API for them after the
+        answer, so GitHub's 10-second delivery timeout never waits on another request."""
+
+        def fetch() -> None:
+            try:
+                github_api.fetch_shipped_commits(self.deps, deploy_id)
+            except Exception:
+                log.exception("deploy #%s: fetching its commits from GitHub failed", deploy_id)
+
+        try:
+            self.executor.submit(fetch)
+        except RuntimeError:
+            # The executor is shutting down with the server: the deploy stays recorded,
+            # without lead times until its commits are pushed or synced.
+            log.warning("deploy #%s: shutting down, its commits were not fetched", deploy_id)

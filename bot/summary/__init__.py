@@ -1,0 +1,1 @@
+"""The weekly summary: build it, chart it, post it exactly once, schedule it."""
