@@ -53,7 +53,7 @@ if str(ROOT) not in sys.path:
 
 from bot.core.moments import utc_text  # noqa: E402
 from bot.core.windows import Window, last_days  # noqa: E402
-from bot.metrics.report import build  # noqa: E402
+from bot.metrics.report import Report, build  # noqa: E402
 from storage.db import Store  # noqa: E402
 from storage.schema import migrations  # noqa: E402
 
@@ -456,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str | None, dict[str, Any]] = {}
     for scope in (service, None):
 
-        def report(scope: str | None = scope) -> dict[str, Any]:
+        def report(scope: str | None = scope) -> Report:
             return build(
                 db, window, environments=ENVIRONMENTS, environment=None, service=scope, tz=TZ
             )
@@ -477,7 +477,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"window              {spans[0][0]} .. {spans[0][1]} and the {WINDOW_DAYS} days before")
     failed = False
     for scope, result in results.items():
-        answer = result["answer"]
+        answer: Report = result["answer"]
         rep: Timing = result["report"]
         target = TARGET_ONE_MS if scope is not None else TARGET_ALL_MS
         label = f"one service ({scope})" if scope is not None else "all services"
@@ -489,7 +489,8 @@ def main(argv: list[str] | None = None) -> int:
             f"lead time {current[1]} + {previous[1]}, incidents resolved {current[2]} + "
             f"{previous[2]} (current + previous)"
         )
-        assert (answer["lead_time"] or {}).get("changes", 0) == current[1]
+        lead = answer.current.lead_time
+        assert (lead.changes if lead else 0) == current[1]
         print(f"  report.build        median {rep.median:9.2f} ms   p90 {rep.p90:9.2f} ms")
         ratios = {}
         for name, title in (("bare", "bare deploy count"), ("rows", "bare count, all rows")):

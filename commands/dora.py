@@ -19,6 +19,7 @@ from bot.core.windows import MAX_DAYS, BadWindow, Window, between
 from bot.core.windows import parse as parse_window
 from bot.deps import Deps
 from bot.metrics.definitions import SOURCE
+from bot.metrics.report import Report
 from bot.metrics.report import build as build_report
 from bot.scheduling import next_run
 from bot.slack.admins import is_admin
@@ -215,7 +216,7 @@ def _window(words: list[str], options: dict[str, str], tz: str, now: pendulum.Da
 # ---- act ---------------------------------------------------------------------------------
 
 
-def report(deps: Deps, query: Query) -> dict[str, Any]:
+def report(deps: Deps, query: Query) -> Report:
     environments = (
         (query.environment,) if query.environment else deps.config.production_environments
     )

@@ -133,7 +133,7 @@ def lead_time(deps: Deps, start: str = "2026-11-01", end: str = "2026-11-20") ->
         service=None,
         tz=TZ,
     )
-    return report["lead_time"]
+    return report.to_json()["lead_time"]
 
 
 def test_sync_records_deploys_changes_and_exact_lead_times(deps: Deps, fake: FakeGitHub) -> None:

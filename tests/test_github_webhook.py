@@ -492,7 +492,7 @@ def test_pushes_and_deployments_give_exact_lead_times(hub: Bot) -> None:
         environment=None,
         service="api",
         tz=BERLIN,
-    )
+    ).to_json()
     # Leads 3600, 5400, 7200, 14400, 14400: the median is the middle one, 2 h; p90 falls
     # between the 4th and 5th values (inclusive method), both 4 h.
     assert result["lead_time"] == {

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 import pendulum
 import pytest
 
-from bot.metrics.definitions import metrics
+from bot.metrics.report import WindowReport
 from storage.facts import Deployments, Facts, Ordered
 
 BERLIN = "Europe/Berlin"
@@ -125,7 +125,7 @@ def leads_of(*seconds: int, deploy_id: int = 1) -> list[ChangeLead]:
 
 
 def report(f: Facts, tz: str = "UTC") -> dict[str, Any]:
-    return metrics(f, tz)
+    return WindowReport.of(f, tz).to_json()
 
 
 # ---- empty window ------------------------------------------------------------------------

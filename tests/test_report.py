@@ -83,7 +83,7 @@ def build(
         environment=environment,
         service=service,
         tz=BERLIN,
-    )
+    ).to_json()
     # What `report --json` prints must survive JSON unchanged.
     assert json.loads(json.dumps(result)) == result
     return result

@@ -410,7 +410,7 @@ def test_report_equals_a_plain_recomputation(
             db, window, environments=PRODUCTION, environment=None, service=service, tz=tz
         )
         expected = expected_report(db, window, service, tz)
-        assert json.dumps(got, sort_keys=True) == json.dumps(expected, sort_keys=True)
+        assert json.dumps(got.to_json(), sort_keys=True) == json.dumps(expected, sort_keys=True)
         store.close()
 
 

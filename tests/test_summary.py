@@ -180,13 +180,13 @@ def test_build_counts_the_check_as_the_metrics_count(deps: Deps) -> None:
             environment=None,
             service=None,
             tz=TZ,
-        )
+        ).to_json()
         assert report["deployment_frequency"]["count"] == count
         assert (report["change_failure_rate"] or {"failed": 0})["failed"] == failed
 
 
 def test_build_reports_the_week_and_the_week_before(deps: Deps) -> None:
-    metrics = summary.build(deps, 2026, 47).metrics
+    metrics = summary.build(deps, 2026, 47).metrics.to_json()
     assert metrics["window"] == {"from": "2026-11-15T23:00:00Z", "to": "2026-11-22T23:00:00Z"}
     assert metrics["previous"]["window"] == {
         "from": "2026-11-08T23:00:00Z",
@@ -218,7 +218,7 @@ def test_a_service_scopes_everything(deps: Deps) -> None:
     assert check.frequency_p == pytest.approx(0.0634, abs=1e-4)
     assert check.outcome is Outcome.NO_CHANGE
     assert check.services == ()
-    assert built.metrics["deployment_frequency"]["count"] == 5
+    assert built.metrics.to_json()["deployment_frequency"]["count"] == 5
     assert built.open_total == 0 and built.open_incidents == []
     web = summary.build(deps, 2026, 47, service="web")
     assert web.open_total == OPEN_INCIDENTS // 2
@@ -238,7 +238,7 @@ def test_weeks_follow_the_team_zone_across_the_end_of_summer_time(tmp_path: Path
         records.deploy(db, local(2026, 43, 1, 0, 0))  # the first minute of W43, in CEST
     try:
         built = summary.build(deps, 2026, 44)
-        metrics = built.metrics
+        metrics = built.metrics.to_json()
         assert metrics["window"] == {"from": "2026-10-25T23:00:00Z", "to": "2026-11-01T23:00:00Z"}
         # The week before is the whole of W43, an hour longer, not 168 hours back.
         assert metrics["previous"]["window"] == {

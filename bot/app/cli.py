@@ -324,7 +324,9 @@ def report(
             tz=config.timezone,
         )
     click.echo(
-        json.dumps(result, indent=2) if as_json else terminal.render(result, config.timezone)
+        json.dumps(result.to_json(), indent=2)
+        if as_json
+        else terminal.render(result, config.timezone)
     )
 
 

@@ -11,8 +11,8 @@ never 0 or NaN, except deployment frequency, whose count of 0 is a fact.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from storage.facts import Deployments, Facts, Ordered
@@ -21,6 +21,57 @@ DAY = 86_400.0
 HOUR = 3_600.0
 WEEK = 7 * DAY
 SOURCE = "DORA 2023 Accelerate State of DevOps Report, per-metric benchmarks"
+
+
+# What each definition gives, one window's worth; the fields are in the order and under the
+# names of SPEC.md's `report --json` (bot.metrics.report writes them out as they are).
+
+
+@dataclass(frozen=True)
+class DeploymentFrequency:
+    count: int
+    per_week: float
+    deploy_days: int
+    band: str
+
+
+@dataclass(frozen=True)
+class LeadTime:
+    median_seconds: float
+    p90_seconds: float
+    changes: int
+    deployments_with_changes: int
+    band: str
+
+
+@dataclass(frozen=True)
+class ChangeFailureRate:
+    failed: int
+    deployments: int
+    rate: float
+    band: str
+
+
+@dataclass(frozen=True)
+class RecoveryTime:
+    median_seconds: float
+    p90_seconds: float
+    incidents: int
+    band: str
+
+
+@dataclass(frozen=True)
+class ReworkRate:
+    rework: int
+    deployments: int
+    rate: float
+
+
+@dataclass(frozen=True)
+class TimeToRestore:
+    median_seconds: float
+    p90_seconds: float
+    incidents: int
 
 
 def median(values: Ordered) -> float:
@@ -99,78 +150,74 @@ def deploy_days(deployments: Deployments, tz: str) -> int:
     return len(dates)
 
 
-def deployment_frequency(facts: Facts, tz: str) -> dict[str, Any]:
+def deployment_frequency(facts: Facts, tz: str) -> DeploymentFrequency:
     count = facts.deployments.count
     days = facts.window_days
-    return {
-        "count": count,
-        "per_week": count / days * 7 if days > 0 else 0.0,
-        "deploy_days": deploy_days(facts.deployments, tz),
-        "band": frequency_band(count, days),
-    }
+    return DeploymentFrequency(
+        count=count,
+        per_week=count / days * 7 if days > 0 else 0.0,
+        deploy_days=deploy_days(facts.deployments, tz),
+        band=frequency_band(count, days),
+    )
 
 
-def lead_time(facts: Facts) -> dict[str, Any] | None:
+def lead_time(facts: Facts) -> LeadTime | None:
     leads = facts.leads
     if not leads.count:
         return None
     middle = median(leads)
-    return {
-        "median_seconds": middle,
-        "p90_seconds": percentile_90(leads),
-        "changes": leads.count,
-        "deployments_with_changes": facts.deployments.with_changes,
-        "band": lead_time_band(middle),
-    }
+    return LeadTime(
+        median_seconds=middle,
+        p90_seconds=percentile_90(leads),
+        changes=leads.count,
+        deployments_with_changes=facts.deployments.with_changes,
+        band=lead_time_band(middle),
+    )
 
 
-def change_failure_rate(facts: Facts) -> dict[str, Any] | None:
+def change_failure_rate(facts: Facts) -> ChangeFailureRate | None:
     deployments = facts.deployments.count
     if not deployments:
         return None
     failed = facts.deployments.failed
-    return {
-        "failed": failed,
-        "deployments": deployments,
-        "rate": failed / deployments,
-        "band": failure_rate_band(failed, deployments),
-    }
+    return ChangeFailureRate(
+        failed=failed,
+        deployments=deployments,
+        rate=failed / deployments,
+        band=failure_rate_band(failed, deployments),
+    )
 
 
-def _durations(values: Sequence[int]) -> dict[str, Any] | None:
+def _durations(values: Sequence[int]) -> TimeToRestore | None:
     if not values:
         return None
     ordered = Ordered.of(values)
-    return {
-        "median_seconds": median(ordered),
-        "p90_seconds": percentile_90(ordered),
-        "incidents": ordered.count,
-    }
+    return TimeToRestore(
+        median_seconds=median(ordered),
+        p90_seconds=percentile_90(ordered),
+        incidents=ordered.count,
+    )
 
 
-def recovery_time(facts: Facts) -> dict[str, Any] | None:
+def recovery_time(facts: Facts) -> RecoveryTime | None:
     summary = _durations(facts.recoveries)
-    if summary is not None:
-        summary["band"] = recovery_band(summary["median_seconds"])
-    return summary
+    if summary is None:
+        return None
+    return RecoveryTime(
+        median_seconds=summary.median_seconds,
+        p90_seconds=summary.p90_seconds,
+        incidents=summary.incidents,
+        band=recovery_band(summary.median_seconds),
+    )
 
 
-def rework_rate(facts: Facts) -> dict[str, Any] | None:
+def rework_rate(facts: Facts) -> ReworkRate | None:
     deployments = facts.deployments.count
     if not deployments:
         return None
     rework = facts.deployments.rework
-    return {"rework": rework, "deployments": deployments, "rate": rework / deployments}
+    return ReworkRate(rework=rework, deployments=deployments, rate=rework / deployments)
 
 
-def metrics(facts: Facts, tz: str) -> dict[str, Any]:
-    """Every metric of one window, in the shape `shipshape report --json` prints."""
-    return {
-        "deployment_frequency": deployment_frequency(facts, tz),
-        "lead_time": lead_time(facts),
-        "change_failure_rate": change_failure_rate(facts),
-        "recovery_time": recovery_time(facts),
-        "rework_rate": rework_rate(facts),
-        "time_to_restore": _durations(facts.restores),
-        "failed_attempts": facts.failed_attempts,
-    }
+def time_to_restore(facts: Facts) -> TimeToRestore | None:
+    return _durations(facts.restores)

@@ -1,4 +1,4 @@
-"""A metrics report (the dict of bot.metrics.report.build) as plain terminal text.
+"""A metrics report (bot.metrics.report.Report) as plain terminal text.
 
 Shared by `shipshape report` and `shipshape demo`. Plain text rather than a rich table so
 the output reads the same in a pipe, a log, or a CI job as it does in a terminal.
@@ -6,11 +6,10 @@ the output reads the same in a pipe, a log, or a CI job as it does in a terminal
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot import messages
 from bot.core.moments import show
 from bot.metrics.definitions import SOURCE
+from bot.metrics.report import Report
 from bot.metrics.words import Row, rows
 
 
@@ -40,15 +39,15 @@ def _table(header: tuple[str, ...], metric_rows: list[Row]) -> list[str]:
     return lines
 
 
-def render(report: dict[str, Any], tz: str) -> str:
+def render(report: Report, tz: str) -> str:
     """The report as /dora says it, as a table for a terminal."""
-    window, previous = report["window"], report["previous"]["window"]
+    window, previous = report.window, report.previous_window
     header = (messages.REPORT_METRIC, messages.REPORT_VALUE, messages.REPORT_BAND,
               messages.REPORT_CHANGE)  # fmt: skip
     lines = [
-        messages.report_title(report["service"], report["environment"]),
+        messages.report_title(report.service, report.environment),
         messages.report_window(
-            show(window["from"], tz), show(window["to"], tz), show(previous["from"], tz)
+            show(window.start, tz), show(window.end, tz), show(previous.start, tz)
         ),
         "",
         *_table(header, rows(report)),

@@ -1,9 +1,7 @@
-"""A metrics report (bot.metrics.report.build) as a Slack card: /dora's reply, the App Home's
+"""A metrics report (bot.metrics.report.Report) as a Slack card: /dora's reply, the App Home's
 metrics and the weekly summary's metrics all render it here, so they always agree."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from slack_sdk.models.blocks import (
     Block,
@@ -15,6 +13,7 @@ from bot import messages
 from bot.core.moments import show
 from bot.messages import mrkdwn
 from bot.metrics.definitions import SOURCE
+from bot.metrics.report import Report
 from bot.metrics.words import Row, rows
 from bot.slack.blocks import mrkdwn_text, section
 
@@ -26,12 +25,12 @@ def _text(row: Row) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def card(data: dict[str, Any], tz: str, shared_by: str | None = None) -> tuple[str, list[Block]]:
+def card(data: Report, tz: str, shared_by: str | None = None) -> tuple[str, list[Block]]:
     """The /dora reply (also the App Home's metrics): a plain-text fallback and its blocks."""
-    window, previous = data["window"], data["previous"]["window"]
-    title = messages.report_title(data["service"], data["environment"])
+    window, previous = data.window, data.previous_window
+    title = messages.report_title(data.service, data.environment)
     when = messages.report_window(
-        show(window["from"], tz), show(window["to"], tz), show(previous["from"], tz)
+        show(window.start, tz), show(window.end, tz), show(previous.start, tz)
     )
     sections = [_text(row) for row in rows(data)]
     notes = [messages.bands_source(SOURCE)]

@@ -12,7 +12,6 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import pendulum
 from slack_sdk.models.blocks import (
@@ -27,6 +26,7 @@ from bot.core.weeks import iso_week, week_label, weeks_ending
 from bot.deps import Deps
 from bot.messages import mrkdwn
 from bot.metrics import stability
+from bot.metrics.report import Report
 from bot.metrics.report import build as build_report
 from bot.metrics.stability import Check, Outcome, ServiceRise, Thresholds
 from bot.metrics.terminal import render
@@ -101,7 +101,7 @@ class Summary:
     service: str | None  # None: all services
     channel: str | None  # the channel it is for, if any
     tz: str
-    metrics: dict[str, Any]  # bot.metrics.report.build: the week, and the week before as "previous"
+    metrics: Report  # the week, and the week before as its previous window
     trend: Trend  # the 12 weeks ending with this one
     check: Check
     open_incidents: list[Incident]  # the first INCIDENTS_SHOWN unresolved now
@@ -248,10 +248,8 @@ def _incident_lines(summary: Summary, slack: bool) -> list[str]:
 
 
 def _span(summary: Summary) -> str:
-    window = summary.metrics["window"]
-    return messages.summary_week_span(
-        show(window["from"], summary.tz), show(window["to"], summary.tz)
-    )
+    window = summary.metrics.window
+    return messages.summary_week_span(show(window.start, summary.tz), show(window.end, summary.tz))
 
 
 # ---- Slack ---------------------------------------------------------------------------------
