@@ -8,10 +8,41 @@ from __future__ import annotations
 import html
 import re
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bot import messages
 from bot.core.errors import UsageError
+
+# ---- words: the tokeniser's refusals, the same in every command -----------------------------
+UNCLOSED_QUOTE = 'A double quote is not closed. Put values with spaces in matching double quotes: at="2026-11-20 14:05".'
+
+
+def text_too_long(length: int, limit: int) -> str:
+    return f"That command is {length} characters long; the limit is {limit}. Shorten it."
+
+
+def unknown_key(key: str, known: Sequence[str]) -> str:
+    options = ", ".join(f"`{k}=`" for k in known) or "none"
+    return f"`{key}=` is not an option here. Options: {options}."
+
+
+def unknown_flag(flag: str, known: Sequence[str]) -> str:
+    flags = ", ".join(f"`--{f}`" for f in known) or "none"
+    return f"`{flag}` is not a flag here. Flags: {flags}."
+
+
+def repeated_key(key: str) -> str:
+    return f"`{key}` is given twice. Give each option once."
+
+
+def empty_value(key: str) -> str:
+    return f"`{key}=` has no value. Write it as `{key}=VALUE`, quoting values with spaces."
+
+
+def unexpected_words(words: Sequence[str], grammar: str) -> str:
+    shown = " ".join(words)
+    return f"I did not expect `{shown}` there. The form is `{grammar}`; quote values with spaces."
+
 
 MAX_TEXT = 2000
 # Keys whose values people type with a space ("yesterday 14:00", "15m ago") and forget to quote.
@@ -47,11 +78,11 @@ def _split(text: str) -> list[str]:
 
 def tokenize(text: str, *, keys: frozenset[str], flags: frozenset[str], example: str) -> Args:
     if len(text) > MAX_TEXT:
-        raise UsageError(messages.text_too_long(len(text), MAX_TEXT), example)
+        raise UsageError(text_too_long(len(text), MAX_TEXT), example)
     try:
         tokens = _split(clean(text))
     except ValueError:
-        raise UsageError(messages.UNCLOSED_QUOTE, example) from None
+        raise UsageError(UNCLOSED_QUOTE, example) from None
     args = Args()
     i = 0
     while i < len(tokens):
@@ -60,21 +91,21 @@ def tokenize(text: str, *, keys: frozenset[str], flags: frozenset[str], example:
         if flag := _FLAG.match(token):
             name = flag.group(1).lower()
             if name not in flags:
-                raise UsageError(messages.unknown_flag(token, sorted(flags)), example)
+                raise UsageError(unknown_flag(token, sorted(flags)), example)
             if name in args.flags:
-                raise UsageError(messages.repeated_key(f"--{name}"), example)
+                raise UsageError(repeated_key(f"--{name}"), example)
             args.flags[name] = flag.group(2)
         elif option := _OPTION.match(token):
             key, value = option.group(1).lower(), option.group(2)
             if key not in keys:
-                raise UsageError(messages.unknown_key(key, sorted(keys)), example)
+                raise UsageError(unknown_key(key, sorted(keys)), example)
             if key in args.options:
-                raise UsageError(messages.repeated_key(f"{key}="), example)
+                raise UsageError(repeated_key(f"{key}="), example)
             while key in TIME_KEYS and i < len(tokens) and _TIME_TAIL.match(tokens[i]):
                 value = f"{value} {tokens[i]}"
                 i += 1
             if not value.strip():
-                raise UsageError(messages.empty_value(key), example)
+                raise UsageError(empty_value(key), example)
             args.options[key] = value.strip()
         else:
             args.words.append(token)

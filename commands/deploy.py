@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -16,19 +17,180 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot import messages
 from bot.core.errors import FieldError, UsageError
 from bot.core.moments import from_utc_text, show, utc_text
+from bot.core.wording import env_name, mrkdwn
 from bot.deps import Deps
-from bot.messages import mrkdwn
 from bot.slack import incident_card, modals
+from bot.slack import text as slack_text
 from bot.slack.admins import is_admin
 from bot.slack.blocks import mrkdwn_text, section
 from bot.slack.replies import ephemeral, post_in_channel, post_or_tell, usage
 from commands import _fields as fields
-from commands._tokens import clean, tokenize
+from commands._tokens import clean, tokenize, unexpected_words
 from storage import deploys, shipping
 from storage.records import Deploy
+
+# ==== words: what this command says (ARCHITECTURE.md, "Words") ===============================
+
+# ---- refusals -------------------------------------------------------------------------------
+
+
+def flag_takes_no_value(flag: str) -> str:
+    return f"`--{flag}` takes no value. Write it alone: `--{flag}`."
+
+
+def bad_limit(value: int, maximum: int) -> str:
+    return f"{value} is not a number of rows I can show. Use a number from 1 to {maximum}."
+
+
+# ---- grammar, help and replies --------------------------------------------------------------
+DEPLOY_GRAMMAR = (
+    "/deploy SERVICE [VERSION] [env=ENV] [sha=SHA] [repo=OWNER/NAME] [at=TIME] "
+    "[status=success|failed] [url=URL] [--hotfix] [--rollback[=DEPLOY_ID]]"
+)
+DEPLOY_EXAMPLE = "/deploy api v1.2.3 env=production sha=a1b2c3d"
+DEPLOY_LIST_GRAMMAR = "/deploy list [SERVICE] [N]"
+DEPLOY_LIST_EXAMPLE = "/deploy list api 10"
+DEPLOY_UNDO_EXAMPLE = "/deploy undo 42"
+MISSING_SERVICE = "The service is missing. Name the service that was deployed."
+UNDO_NEEDS_ONE_ID = "Name one deploy to undo by its id."
+UNDO_MISSING_ID = "The deploy id is missing. Name the deploy to undo by its id."
+HOTFIX = "hotfix"
+DEPLOY_HELP = f"""*Record a deploy*
+`{DEPLOY_GRAMMAR}`
+• `/deploy api v1.2.3`: api v1.2.3 reached production just now
+• `/deploy web env=staging at="15m ago"`: a staging deploy 15 minutes ago
+• `/deploy api v1.2.4 --hotfix`: an unplanned fix (counts toward rework rate)
+• `/deploy api v1.2.2 --rollback`: rolls back the previous successful api deploy, which then counts as a failed change (`--rollback=42` names it)
+• `/deploy api status=failed`: an attempt that never reached production (counted apart, in no metric)
+Times: ISO-8601 (`at=2026-11-20T14:05Z`, `at="2026-11-20 14:05"` in the team time zone) or `at="15m ago"`, `at="yesterday 14:00"`.
+*Other forms*
+• `{DEPLOY_LIST_GRAMMAR}`: the latest deploys (10 by default)
+• `/deploy undo ID`: delete a deploy recorded by mistake (within 24 hours from the channel it was recorded in; later, admins only)
+• `/deploy` alone opens a form."""
+
+
+def deploy_recorded(deploy_id: int, what: str, failed: bool) -> str:
+    sentence = f"Deploy #{deploy_id} recorded: {what}"
+    if failed:
+        sentence += " (failed attempt: it never reached users, so it counts in no metric)"
+    return sentence
+
+
+def recorded_by(user_id: str) -> str:
+    return f"Recorded by <@{user_id}>"
+
+
+def finished_at(when: str) -> str:
+    return f"finished {when}"
+
+
+def at_sha(short_sha: str, repo: str | None) -> str:
+    return f"`{short_sha}` in {repo}" if repo else f"`{short_sha}`"
+
+
+def rolls_back(deploy_id: int, what: str) -> str:
+    return f"rolls back #{deploy_id} ({what}), which now counts as a failed change"
+
+
+def rollback_of(deploy_id: int) -> str:
+    return f"rollback of #{deploy_id}"
+
+
+def link(url: str) -> str:
+    """The deploy's `url=` as its own text, never under a label of ours: a label would let
+    whoever recorded it dress any address up as "details" (`url` comes escaped, and was
+    checked to be one clean http(s) URL with no `<`, `>` or `|`)."""
+    return f"details: <{url}>"
+
+
+def no_previous_deploy(service: str, env: str) -> str:
+    return (
+        f"There is no earlier successful deploy of {service} to {env_name(env)} to roll back. "
+        "Name the deploy with `--rollback=ID` (see `/deploy list`)."
+    )
+
+
+def rollback_other_service(deploy_id: int, its_service: str, service: str) -> str:
+    return (
+        f"Deploy #{deploy_id} is of {its_service}, not {service}. A rollback undoes a deploy "
+        f"of the same service: check the id with `/deploy list {service}`."
+    )
+
+
+def rollback_other_environment(deploy_id: int, its_env: str, env: str) -> str:
+    return (
+        f"Deploy #{deploy_id} went to {env_name(its_env)}, not {env_name(env)}. A rollback "
+        f"undoes a deploy to the same environment: add `env={env_name(its_env)}` or check the "
+        "id with `/deploy list`."
+    )
+
+
+def rollback_of_failed(deploy_id: int) -> str:
+    return (
+        f"Deploy #{deploy_id} was a failed attempt that never reached production, so there is "
+        "nothing to roll back. Name the successful deploy you rolled back."
+    )
+
+
+def rollback_before_target(deploy_id: int) -> str:
+    return (
+        f"Deploy #{deploy_id} finished after this one, so this cannot roll it back. "
+        "Check `at=` or the id."
+    )
+
+
+def no_deploys(service: str | None) -> str:
+    return f"No deploys of {service} recorded yet." if service else "No deploys recorded yet."
+
+
+def deploy_list_header(count: int, service: str | None, tz: str) -> str:
+    what = f" of {service}" if service else ""
+    return f"*Latest {count} deploys{what}* (times in {tz})"
+
+
+def deploy_list_line(deploy_id: int, when: str, what: str, marks: Sequence[str]) -> str:
+    return f"`#{deploy_id}` {when} · {what} · {', '.join(marks)}"
+
+
+def undo_not_allowed(deploy_id: int, source: str, hours: int) -> str:
+    if source != "slack":
+        return f"Deploy #{deploy_id} came from {source}; only a Shipshape admin can delete it."
+    return (
+        f"Deploy #{deploy_id} can be undone by anyone only within {hours} hours of recording it "
+        "and from the channel it was recorded in. Ask a Shipshape admin (SHIPSHAPE_ADMINS or a "
+        "workspace admin) to delete it."
+    )
+
+
+def deploy_deleted(
+    deploy_id: int, what: str, unlinked: Sequence[int], rollbacks: Sequence[int]
+) -> str:
+    lines = [f"Deploy #{deploy_id} ({what}) deleted."]
+    for incident_id in unlinked:
+        lines.append(f"Incident #{incident_id} was linked to it and is now unlinked.")
+    for other in rollbacks:
+        lines.append(f"Deploy #{other} rolled it back and no longer counts as a rollback.")
+    return "\n".join(lines)
+
+
+# ---- the form -------------------------------------------------------------------------------
+DEPLOY_MODAL_TITLE = "Record a deploy"
+FIELD_VERSION = "Version"
+FIELD_ENV = "Environment"
+FIELD_AT = "Finished at"
+FIELD_STATUS = "Status"
+FIELD_SHA = "Commit sha"
+FIELD_REPO = "Repository (OWNER/NAME)"
+FIELD_URL = "Link"
+FIELD_KIND = "Kind"
+FIELD_ROLLBACK = "Rolls back deploy"
+STATUS_SUCCESS = "success: it reached production"
+STATUS_FAILED = "failed: it never reached production"
+HOTFIX_OPTION = "Hotfix (an unplanned fix)"
+ROLLBACK_HINT = 'A deploy id, or "previous" for the last successful one of this service.'
+
 
 log = logging.getLogger(__name__)
 
@@ -105,17 +267,17 @@ def parse(text: str, tz: str, now: pendulum.DateTime) -> Request:
         return _parse_list(text)
     if head == "undo":
         return _parse_undo(text)
-    args = tokenize(text, keys=KEYS, flags=FLAGS, example=messages.DEPLOY_EXAMPLE)
+    args = tokenize(text, keys=KEYS, flags=FLAGS, example=DEPLOY_EXAMPLE)
     if len(args.words) > 2:
         raise UsageError(
-            messages.unexpected_words(args.words[2:], messages.DEPLOY_GRAMMAR),
-            messages.DEPLOY_EXAMPLE,
+            unexpected_words(args.words[2:], DEPLOY_GRAMMAR),
+            DEPLOY_EXAMPLE,
         )
     for flag in ("hotfix",):
         if args.flags.get(flag) is not None:
-            raise UsageError(messages.flag_takes_no_value(flag), messages.DEPLOY_EXAMPLE)
+            raise UsageError(flag_takes_no_value(flag), DEPLOY_EXAMPLE)
     if not args.words:
-        raise UsageError(messages.MISSING_SERVICE, messages.DEPLOY_EXAMPLE)
+        raise UsageError(MISSING_SERVICE, DEPLOY_EXAMPLE)
     values = dict(args.options)
     values["service"] = args.words[0]
     if len(args.words) > 1:
@@ -127,13 +289,13 @@ def parse(text: str, tz: str, now: pendulum.DateTime) -> Request:
     try:
         return build(values, tz, now)
     except FieldError as error:
-        raise UsageError(error.problem, messages.DEPLOY_EXAMPLE) from None
+        raise UsageError(error.problem, DEPLOY_EXAMPLE) from None
 
 
 def build(values: dict[str, str], tz: str, now: pendulum.DateTime) -> NewDeploy:
     """A deploy from named values (the command's options or the modal's fields)."""
     if not values.get("service"):
-        raise FieldError("service", messages.MISSING_SERVICE)
+        raise FieldError("service", MISSING_SERVICE)
     rollback: int | Literal["previous"] | None = None
     if raw := values.get("rollback"):
         rollback = (
@@ -154,35 +316,35 @@ def build(values: dict[str, str], tz: str, now: pendulum.DateTime) -> NewDeploy:
 
 
 def _parse_list(text: str) -> ListDeploys:
-    args = tokenize(text, keys=frozenset(), flags=frozenset(), example=messages.DEPLOY_LIST_EXAMPLE)
+    args = tokenize(text, keys=frozenset(), flags=frozenset(), example=DEPLOY_LIST_EXAMPLE)
     rest = args.words[1:]
     limit = LIST_DEFAULT
     if rest and rest[-1].isascii() and rest[-1].isdigit():
         limit = int(rest.pop())
         if not 1 <= limit <= LIST_MAX:
-            raise UsageError(messages.bad_limit(limit, LIST_MAX), messages.DEPLOY_LIST_EXAMPLE)
+            raise UsageError(bad_limit(limit, LIST_MAX), DEPLOY_LIST_EXAMPLE)
     if len(rest) > 1:
         raise UsageError(
-            messages.unexpected_words(rest[1:], messages.DEPLOY_LIST_GRAMMAR),
-            messages.DEPLOY_LIST_EXAMPLE,
+            unexpected_words(rest[1:], DEPLOY_LIST_GRAMMAR),
+            DEPLOY_LIST_EXAMPLE,
         )
     try:
         service = fields.service(rest[0]) if rest else None
     except FieldError as error:
-        raise UsageError(error.problem, messages.DEPLOY_LIST_EXAMPLE) from None
+        raise UsageError(error.problem, DEPLOY_LIST_EXAMPLE) from None
     return ListDeploys(service=service, limit=limit)
 
 
 def _parse_undo(text: str) -> UndoDeploy:
-    args = tokenize(text, keys=frozenset(), flags=frozenset(), example=messages.DEPLOY_UNDO_EXAMPLE)
+    args = tokenize(text, keys=frozenset(), flags=frozenset(), example=DEPLOY_UNDO_EXAMPLE)
     if len(args.words) < 2:
-        raise UsageError(messages.UNDO_MISSING_ID, messages.DEPLOY_UNDO_EXAMPLE)
+        raise UsageError(UNDO_MISSING_ID, DEPLOY_UNDO_EXAMPLE)
     if len(args.words) > 2:
-        raise UsageError(messages.UNDO_NEEDS_ONE_ID, messages.DEPLOY_UNDO_EXAMPLE)
+        raise UsageError(UNDO_NEEDS_ONE_ID, DEPLOY_UNDO_EXAMPLE)
     try:
         return UndoDeploy(fields.record_id("id", args.words[1], "deploy"))
     except FieldError as error:
-        raise UsageError(error.problem, messages.DEPLOY_UNDO_EXAMPLE) from None
+        raise UsageError(error.problem, DEPLOY_UNDO_EXAMPLE) from None
 
 
 # ---- act ---------------------------------------------------------------------------------
@@ -209,9 +371,7 @@ def record(deps: Deps, new: NewDeploy, source_key: str, channel_id: str | None) 
         if new.rollback == PREVIOUS:
             target = deploys.latest_success(db, new.service, same, at)
             if target is None:
-                raise FieldError(
-                    "rollback", messages.no_previous_deploy(new.service, new.environment)
-                )
+                raise FieldError("rollback", no_previous_deploy(new.service, new.environment))
         elif new.rollback is not None:
             target = deploys.get(db, new.rollback)
             problem = _rollback_problem(target, new, new.rollback, at, same)
@@ -244,15 +404,15 @@ def _rollback_problem(
     target: Deploy | None, new: NewDeploy, wanted: int, at: str, environments: tuple[str, ...]
 ) -> str | None:
     if target is None:
-        return messages.deploy_not_found(wanted)
+        return fields.deploy_not_found(wanted)
     if target.service != new.service:
-        return messages.rollback_other_service(target.id, target.service, new.service)
+        return rollback_other_service(target.id, target.service, new.service)
     if target.environment not in environments:
-        return messages.rollback_other_environment(target.id, target.environment, new.environment)
+        return rollback_other_environment(target.id, target.environment, new.environment)
     if target.status != "success":
-        return messages.rollback_of_failed(target.id)
+        return rollback_of_failed(target.id)
     if target.deployed_at > at:
-        return messages.rollback_before_target(target.id)
+        return rollback_before_target(target.id)
     return None
 
 
@@ -263,7 +423,7 @@ def undo(
     when not found or not allowed."""
     deploy = deploys.get(deps.store.db, request.deploy_id)
     if deploy is None:
-        raise UsageError(messages.deploy_not_found(request.deploy_id), messages.DEPLOY_LIST_EXAMPLE)
+        raise UsageError(fields.deploy_not_found(request.deploy_id), DEPLOY_LIST_EXAMPLE)
     age = deps.clock.now() - from_utc_text(deploy.created_at)
     recent_here = (
         deploy.source == "slack"
@@ -271,16 +431,16 @@ def undo(
         and age.in_seconds() <= UNDO_HOURS * 3600
     )
     if not recent_here and not is_admin(user_id, deps.config, client):
-        raise UsageError(messages.undo_not_allowed(deploy.id, deploy.source, UNDO_HOURS))
+        raise UsageError(undo_not_allowed(deploy.id, deploy.source, UNDO_HOURS))
     with deps.store.write() as db:
         if deploys.get(db, deploy.id) is None:
-            raise UsageError(messages.deploy_not_found(deploy.id))
+            raise UsageError(fields.deploy_not_found(deploy.id))
         rollbacks = [d.id for d in deploys.rolled_back_by(db, deploy.id)]
         # Its changes go to the next deploy that shipped them, as if this one never was.
         shipping.unship(db, deploy, deps.config.production_environments)
         unlinked = deploys.delete(db, deploy.id)
-    what = mrkdwn(messages.describe_deploy(deploy))
-    return messages.deploy_deleted(deploy.id, what, unlinked, rollbacks), unlinked
+    what = mrkdwn(slack_text.describe_deploy(deploy))
+    return deploy_deleted(deploy.id, what, unlinked, rollbacks), unlinked
 
 
 # ---- reply -------------------------------------------------------------------------------
@@ -288,20 +448,20 @@ def undo(
 
 def confirmation(result: Recorded, user_id: str, tz: str) -> tuple[str, list[Block]]:
     deploy = result.deploy
-    text = messages.deploy_recorded(
-        deploy.id, mrkdwn(messages.describe_deploy(deploy)), deploy.status == "failed"
+    text = deploy_recorded(
+        deploy.id, mrkdwn(slack_text.describe_deploy(deploy)), deploy.status == "failed"
     )
-    details = [messages.recorded_by(user_id), messages.finished_at(show(deploy.deployed_at, tz))]
+    details = [recorded_by(user_id), finished_at(show(deploy.deployed_at, tz))]
     if deploy.sha:
         repo = mrkdwn(deploy.repo) if deploy.repo else None
-        details.append(messages.at_sha(mrkdwn(deploy.sha[:7]), repo))
+        details.append(at_sha(mrkdwn(deploy.sha[:7]), repo))
     if deploy.is_hotfix:
-        details.append(messages.HOTFIX)
+        details.append(HOTFIX)
     if result.rolled_back:
-        what = mrkdwn(messages.describe_deploy(result.rolled_back))
-        details.append(messages.rolls_back(result.rolled_back.id, what))
+        what = mrkdwn(slack_text.describe_deploy(result.rolled_back))
+        details.append(rolls_back(result.rolled_back.id, what))
     if deploy.url:
-        details.append(messages.link(mrkdwn(deploy.url)))
+        details.append(link(mrkdwn(deploy.url)))
     blocks: list[Block] = [
         section(text),
         ContextBlock(elements=[mrkdwn_text(" · ".join(details))]),
@@ -313,18 +473,18 @@ def listing(deps: Deps, request: ListDeploys) -> str:
     rows = deploys.latest(deps.store.db, request.service, request.limit)
     service = mrkdwn(request.service) if request.service else None
     if not rows:
-        return messages.no_deploys(service)
-    lines = [messages.deploy_list_header(len(rows), service, deps.tz)]
+        return no_deploys(service)
+    lines = [deploy_list_header(len(rows), service, deps.tz)]
     for d in rows:
         marks = [d.status]
         if d.is_hotfix:
-            marks.append(messages.HOTFIX)
+            marks.append(HOTFIX)
         if d.rollback_of:
-            marks.append(messages.rollback_of(d.rollback_of))
+            marks.append(rollback_of(d.rollback_of))
         marks.append(d.source)
         lines.append(
-            messages.deploy_list_line(
-                d.id, show(d.deployed_at, deps.tz), mrkdwn(messages.describe_deploy(d)), marks
+            deploy_list_line(
+                d.id, show(d.deployed_at, deps.tz), mrkdwn(slack_text.describe_deploy(d)), marks
             )
         )
     return "\n".join(lines)
@@ -334,28 +494,26 @@ def modal(channel_id: str) -> View:
     return View(
         type="modal",
         callback_id=MODAL,
-        title=messages.DEPLOY_MODAL_TITLE,
-        submit=messages.MODAL_SUBMIT,
-        close=messages.MODAL_CANCEL,
+        title=DEPLOY_MODAL_TITLE,
+        submit=slack_text.MODAL_SUBMIT,
+        close=slack_text.MODAL_CANCEL,
         private_metadata=json.dumps({"channel_id": channel_id}),
         blocks=[
-            modals.text_input("service", messages.FIELD_SERVICE, optional=False, placeholder="api"),
-            modals.text_input("version", messages.FIELD_VERSION, placeholder="v1.2.3"),
-            modals.text_input("env", messages.FIELD_ENV, initial="production"),
-            modals.text_input(
-                "at", messages.FIELD_AT, hint=messages.AT_HINT, placeholder="15m ago"
-            ),
+            modals.text_input("service", fields.FIELD_SERVICE, optional=False, placeholder="api"),
+            modals.text_input("version", FIELD_VERSION, placeholder="v1.2.3"),
+            modals.text_input("env", FIELD_ENV, initial="production"),
+            modals.text_input("at", FIELD_AT, hint=fields.AT_HINT, placeholder="15m ago"),
             modals.select_input(
                 "status",
-                messages.FIELD_STATUS,
-                [("success", messages.STATUS_SUCCESS), ("failed", messages.STATUS_FAILED)],
+                FIELD_STATUS,
+                [("success", STATUS_SUCCESS), ("failed", STATUS_FAILED)],
                 initial="success",
             ),
-            modals.text_input("sha", messages.FIELD_SHA, placeholder="a1b2c3d"),
-            modals.text_input("repo", messages.FIELD_REPO, placeholder="acme/api"),
-            modals.text_input("url", messages.FIELD_URL, placeholder="https://"),
-            modals.checkbox_input("hotfix", messages.FIELD_KIND, [("yes", messages.HOTFIX_OPTION)]),
-            modals.text_input("rollback", messages.FIELD_ROLLBACK, hint=messages.ROLLBACK_HINT),
+            modals.text_input("sha", FIELD_SHA, placeholder="a1b2c3d"),
+            modals.text_input("repo", FIELD_REPO, placeholder="acme/api"),
+            modals.text_input("url", FIELD_URL, placeholder="https://"),
+            modals.checkbox_input("hotfix", FIELD_KIND, [("yes", HOTFIX_OPTION)]),
+            modals.text_input("rollback", FIELD_ROLLBACK, hint=ROLLBACK_HINT),
         ],
     )
 
@@ -370,7 +528,7 @@ def register(app: App, deps: Deps) -> None:
         try:
             request = parse(command.get("text", ""), deps.tz, deps.clock.now())
             if isinstance(request, Help):
-                ack(**ephemeral(messages.DEPLOY_HELP))
+                ack(**ephemeral(DEPLOY_HELP))
             elif isinstance(request, OpenModal):
                 ack()
                 client.views_open(trigger_id=command["trigger_id"], view=modal(channel_id))
@@ -385,9 +543,9 @@ def register(app: App, deps: Deps) -> None:
                 try:
                     result = record(deps, request, key, channel_id)
                 except FieldError as error:
-                    raise UsageError(error.problem, messages.DEPLOY_EXAMPLE) from None
+                    raise UsageError(error.problem, DEPLOY_EXAMPLE) from None
                 if not result.created:
-                    ack(**ephemeral(messages.already_recorded("Deploy", result.deploy.id)))
+                    ack(**ephemeral(fields.already_recorded("Deploy", result.deploy.id)))
                     return
                 ack()
                 text, blocks = confirmation(result, user_id, deps.tz)

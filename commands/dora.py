@@ -12,24 +12,180 @@ import pendulum
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot import messages
 from bot.core.errors import FieldError, UsageError
 from bot.core.moments import utc_text
 from bot.core.windows import MAX_DAYS, BadWindow, Window, between
 from bot.core.windows import parse as parse_window
+from bot.core.wording import WEEKDAYS, WINDOW_DATES
 from bot.deps import Deps
 from bot.metrics.definitions import SOURCE
 from bot.metrics.report import Report
 from bot.metrics.report import build as build_report
+from bot.metrics.words import (
+    METRIC_FAILURE_RATE,
+    METRIC_FREQUENCY,
+    METRIC_LEAD_TIME,
+    METRIC_RECOVERY,
+    METRIC_REWORK,
+)
 from bot.scheduling import next_run
 from bot.slack.admins import is_admin
 from bot.slack.metric_card import card
 from bot.slack.replies import ephemeral, post_in_channel, text_blocks, usage
 from bot.summary import schedule as summary_schedule
+from bot.summary import text as summary_text
 from commands import _fields as fields
-from commands._tokens import clean, tokenize
+from commands._tokens import clean, repeated_key, tokenize, unexpected_words
 from storage import subscriptions
 from storage.subscriptions import Subscription
+
+# ==== words: what this command says (ARCHITECTURE.md, "Words") ===============================
+
+# ---- grammar, help and refusals -------------------------------------------------------------
+DORA_GRAMMAR = "/dora [SERVICE|all] [WINDOW] [env=ENV] [share]"
+DORA_EXAMPLE = "/dora api 30d"
+DORA_WINDOW_EXAMPLE = "/dora api last month"
+DORA_RANGE_EXAMPLE = "/dora api from=2026-11-01 to=2026-11-30"
+DORA_WINDOWS = (
+    "`7d`, `30d` (the default), `90d`, any `Nd`, `this week`, `last week`, `this month`, "
+    "`last month`, `this quarter`, `last quarter`, or `from=DATE to=DATE`"
+)
+DORA_NO_INDIVIDUALS = (
+    "Shipshape reports teams, services and environments, never individuals: how fast and how "
+    "safely changes reach users is a property of the delivery system, and numbers per person "
+    "invite gaming and blame rather than better delivery. Nothing was looked up or stored. "
+    "Ask about a service or the whole organisation instead, like `/dora api 30d` or `/dora all`."
+)
+
+
+def dora_help(source: str) -> str:
+    return f"""*DORA metrics for a service or the whole organisation*
+`{DORA_GRAMMAR}`
+• `/dora`: all services, the last 30 days, against the 30 days before
+• `/dora api 7d`: one service, the last 7 days
+• `/dora all last month env=staging`: staging instead of the production environments
+• `{DORA_RANGE_EXAMPLE} share`: whole days in the team time zone, both included, posted in the channel
+Windows: {DORA_WINDOWS}.
+*How each metric is counted.* A deployment is a successful deploy to production; a failed attempt never reached users and is counted apart, in no metric.
+• *{METRIC_FREQUENCY}*: deployments finished in the window, per week, and on how many days. Elite daily or more, high weekly, medium monthly.
+• *{METRIC_LEAD_TIME}*: from a change's commit to the deployment that shipped it, median and p90, over the deployments whose changes are known (from GitHub). Elite under a day, high under a week, medium under 30 days.
+• *{METRIC_FAILURE_RATE}*: the share of deployments that caused an incident or were rolled back. Elite 5% or less, high 10%, medium 15%.
+• *{METRIC_RECOVERY}*: start to resolution of incidents caused by a deployment and resolved in the window, median and p90; beside it, time to restore over every incident. Elite under an hour, high under a day, medium under a week.
+• *{METRIC_REWORK}*: the share of deployments that were hotfixes (`--hotfix`) or rollbacks. DORA gives it no band.
+Each metric shows its change against the previous window of the same length (rates in percentage points). Bands follow the {source}.
+{DORA_SUBSCRIBE_HELP}
+Shipshape reports teams, services and environments, never individuals."""
+
+
+def dora_not_a_person_key(key: str) -> str:
+    return f"`{key}=` asks for one person's numbers. {DORA_NO_INDIVIDUALS}"
+
+
+def window_refusal(reason: str, text: str, start: str | None, end: str | None, tz: str) -> str:
+    """Why /dora cannot show the window asked for, by BadWindow's reason code; `shipshape
+    report` renders the same codes for its options (bot.app.text.report_window_refusal)."""
+    if reason == "range_missing":
+        key = "to" if end is None else "from"
+        return f"`{key}=` is missing: `from=` and `to=` go together, give both dates."
+    if reason == "window_and_range":
+        return "Give either a window like `7d` or `from=` and `to=`, not both."
+    if reason == "days_out_of_range":
+        return f"`{text}` is not a window I can show: use 1d to {MAX_DAYS}d."
+    if reason == "unreadable":
+        return f"I can't read `{text}` as a window. Use {DORA_WINDOWS}."
+    if reason == "end_before_start":
+        return f"`to={end}` is not after `from={start}`: the window must end after it starts."
+    if reason == "out_of_range":
+        return (
+            f"`from={start} to={end}` goes outside the dates I can report on: "
+            f"give dates from {WINDOW_DATES}."
+        )
+    return (
+        f"I can't read `from={start} to={end}` as a window. Use dates like "
+        f"`from=2026-11-01 to=2026-11-30` (whole days in {tz}, both included), or full times "
+        "like `from=2026-11-01T09:00Z`, not in the future."
+    )
+
+
+# ---- weekly summary subscriptions -----------------------------------------------------------
+# /dora subscribe|unsubscribe|subscriptions, the schedule, and `shipshape summary --post`.
+DORA_SUBSCRIBE_GRAMMAR = "/dora subscribe [DAY] [HH:MM] [TZ] [service=SERVICE]"
+DORA_SUBSCRIBE_EXAMPLE = "/dora subscribe monday 09:00 Europe/Berlin service=api"
+DORA_SUBSCRIBE_HELP = f"""*Weekly summary in this channel* (subscribing and unsubscribing: admins only)
+• `{DORA_SUBSCRIBE_GRAMMAR}`: every week at this day and time (default Monday 09:00 in the team time zone), for all services or one
+• `/dora unsubscribe`: stop it · `/dora subscriptions`: every subscribed channel"""
+SUBSCRIBE_ADMINS_ONLY = (
+    "Only Shipshape admins can subscribe a channel to the weekly summary or stop it: the "
+    "people listed in SHIPSHAPE_ADMINS, and workspace admins and owners. Ask one of them; "
+    "`/dora subscriptions` shows what is set up."
+)
+NOT_SUBSCRIBED = (
+    "This channel has no weekly summary, so there is nothing to stop. "
+    "`/dora subscriptions` lists the channels that have one."
+)
+NO_SUBSCRIPTIONS = (
+    f"No channel gets the weekly summary yet. An admin can start one in a channel with "
+    f"`{DORA_SUBSCRIBE_EXAMPLE}`."
+)
+SUBSCRIPTIONS_HEADER = "*Weekly summaries in this workspace*"
+SUBSCRIBE_INVITE_ME = (
+    "I am not a member of this channel, so the weekly summary cannot be posted here yet: "
+    "invite me with `/invite @shipshape`."
+)
+
+
+def subscribe_bad_word(word: str) -> str:
+    return (
+        f"I can't read `{word}` as a day (monday to sunday), a time (HH:MM, 24-hour) or a "
+        "time zone (an IANA name like Europe/Berlin)."
+    )
+
+
+def subscribe_twice(what: str, first: str, second: str) -> str:
+    return f"Two {what}s, `{first}` and `{second}`: give one."
+
+
+def subscription_schedule(day: str, time: str, tz: str, service: str | None) -> str:
+    which = f"{service} only" if service else "all services"
+    return f"every {WEEKDAYS[day]} at {time} ({tz}), {which}"
+
+
+NEXT_RUN_FORMAT = "ddd D MMM HH:mm"  # pendulum's tokens: "Mon 30 Nov 09:00"
+
+
+def subscription_next(when: str) -> str:
+    """`when` in the subscription's time zone, formatted with NEXT_RUN_FORMAT."""
+    return f"next on {when}"
+
+
+def subscribed(schedule: str, upcoming: str, user_id: str) -> str:
+    return (
+        f"Weekly summary {schedule}, in this channel; {upcoming}. "
+        f"Set up by <@{user_id}>; `/dora unsubscribe` stops it."
+    )
+
+
+def subscription_changed(schedule: str, was: str, upcoming: str, user_id: str) -> str:
+    return (
+        f"Weekly summary in this channel changed to {schedule} (was {was}); {upcoming}. "
+        f"Changed by <@{user_id}>."
+    )
+
+
+def subscription_unchanged(schedule: str, upcoming: str) -> str:
+    return f"This channel already gets the weekly summary {schedule}; {upcoming}. Nothing changed."
+
+
+def unsubscribed(was: str, user_id: str) -> str:
+    return f"Weekly summary stopped in this channel (it was {was}). Stopped by <@{user_id}>."
+
+
+def subscription_line(channel_id: str, schedule: str, disabled: str | None) -> str:
+    line = f"• <#{channel_id}>: {schedule}"
+    if disabled is None:
+        return line
+    return f"{line}. *Stopped*: {disabled}. An admin's `/dora subscribe` there starts it again."
+
 
 KEYS = frozenset({"env", "from", "to"})
 # Keys that would narrow the numbers to one person (SPEC.md principle 1): refused, not unknown.
@@ -96,9 +252,9 @@ def parse(text: str, tz: str, now: pendulum.DateTime) -> Request:
     cleaned = clean(text)
     # Checked before anything else, so that a request about a person is never half-read.
     if key := _PERSON_KEY.search(cleaned):
-        return NamesAPerson(messages.dora_not_a_person_key(key.group(1).lower()))
+        return NamesAPerson(dora_not_a_person_key(key.group(1).lower()))
     if _PERSON.search(cleaned):
-        return NamesAPerson(messages.DORA_NO_INDIVIDUALS)
+        return NamesAPerson(DORA_NO_INDIVIDUALS)
     words = cleaned.split()
     head = words[0].lower() if words else ""
     if head == "help":
@@ -108,17 +264,17 @@ def parse(text: str, tz: str, now: pendulum.DateTime) -> Request:
     if head in (UNSUBSCRIBE, SUBSCRIPTIONS):
         if len(words) > 1:
             grammar = f"/dora {head}"
-            raise UsageError(messages.unexpected_words(words[1:], grammar), grammar)
+            raise UsageError(unexpected_words(words[1:], grammar), grammar)
         return Unsubscribe() if head == UNSUBSCRIBE else Subscriptions()
-    args = tokenize(text, keys=KEYS, flags=frozenset(), example=messages.DORA_EXAMPLE)
+    args = tokenize(text, keys=KEYS, flags=frozenset(), example=DORA_EXAMPLE)
     rest = [w for w in args.words if w.lower() != SHARE]
     if len(args.words) - len(rest) > 1:
-        raise UsageError(messages.repeated_key(SHARE), messages.DORA_EXAMPLE)
+        raise UsageError(repeated_key(SHARE), DORA_EXAMPLE)
     service_words, window_words = _split_words(rest)
     if len(service_words) > 1:
         raise UsageError(
-            messages.unexpected_words(service_words[1:], messages.DORA_GRAMMAR),
-            messages.DORA_EXAMPLE,
+            unexpected_words(service_words[1:], DORA_GRAMMAR),
+            DORA_EXAMPLE,
         )
     service = None
     if service_words and service_words[0].lower() != ALL:
@@ -131,13 +287,13 @@ def parse(text: str, tz: str, now: pendulum.DateTime) -> Request:
 def parse_subscribe(text: str, tz: str) -> Subscribe:
     """`subscribe [DAY] [HH:MM] [TZ] [service=SERVICE]`, the words in any order; what is
     left out is Monday, 09:00, the team time zone `tz`, all services."""
-    example = messages.DORA_SUBSCRIBE_EXAMPLE
+    example = DORA_SUBSCRIBE_EXAMPLE
     args = tokenize(text, keys=SUBSCRIBE_KEYS, flags=frozenset(), example=example)
     found: dict[str, tuple[str, str]] = {}  # kind -> (the word as given, its value)
     for word in args.words[1:]:
         kind, value = _subscribe_word(word)
         if kind in found:
-            raise UsageError(messages.subscribe_twice(kind, found[kind][0], word), example)
+            raise UsageError(subscribe_twice(kind, found[kind][0], word), example)
         found[kind] = (word, value)
     service = None
     if "service" in args.options:
@@ -160,10 +316,10 @@ def _subscribe_word(word: str) -> tuple[str, str]:
         if found := fields.weekly_time(word):
             return found
     except FieldError as error:
-        raise UsageError(error.problem, messages.DORA_SUBSCRIBE_EXAMPLE) from None
+        raise UsageError(error.problem, DORA_SUBSCRIBE_EXAMPLE) from None
     if zone := _time_zones().get(word.lower()):
         return "time zone", zone
-    raise UsageError(messages.subscribe_bad_word(word), messages.DORA_SUBSCRIBE_EXAMPLE)
+    raise UsageError(subscribe_bad_word(word), DORA_SUBSCRIBE_EXAMPLE)
 
 
 @cache
@@ -189,28 +345,24 @@ def _checked(check: Callable[[str], str], value: str) -> str:
     try:
         return check(value)
     except FieldError as error:
-        raise UsageError(error.problem, messages.DORA_EXAMPLE) from None
+        raise UsageError(error.problem, DORA_EXAMPLE) from None
 
 
 def _window(words: list[str], options: dict[str, str], tz: str, now: pendulum.DateTime) -> Window:
     start, end = options.get("from"), options.get("to")
-    if start is None and end is None:
-        text = " ".join(words) or DEFAULT_WINDOW
-        try:
-            return parse_window(text, now, tz)
-        except BadWindow as error:
-            problem = messages.dora_bad_window(text, str(error), MAX_DAYS)
-            raise UsageError(problem, messages.DORA_WINDOW_EXAMPLE) from None
-    if start is None or end is None:
-        missing = "to" if end is None else "from"
-        raise UsageError(messages.dora_range_missing(missing), messages.DORA_RANGE_EXAMPLE)
-    if words:
-        raise UsageError(messages.DORA_WINDOW_AND_RANGE, messages.DORA_RANGE_EXAMPLE)
+    text = " ".join(words) or DEFAULT_WINDOW
     try:
+        if start is None and end is None:
+            return parse_window(text, now, tz)
+        if start is None or end is None:
+            raise BadWindow("range_missing")
+        if words:
+            raise BadWindow("window_and_range")
         return between(start, end, now, tz)
     except BadWindow as error:
-        problem = messages.dora_bad_range(start, end, str(error), tz)
-        raise UsageError(problem, messages.DORA_RANGE_EXAMPLE) from None
+        problem = window_refusal(str(error), text, start, end, tz)
+        example = DORA_WINDOW_EXAMPLE if start is None and end is None else DORA_RANGE_EXAMPLE
+        raise UsageError(problem, example) from None
 
 
 # ---- act ---------------------------------------------------------------------------------
@@ -276,7 +428,7 @@ def change_subscription(
         before = unsubscribe(deps, channel_id)
         if before is None:
             return None
-        text = messages.unsubscribed(_schedule(before), user_id)
+        text = unsubscribed(_schedule(before), user_id)
     else:
         sub, before = subscribe(deps, request, channel_id, user_id)
         text = subscribed_text(sub, before, user_id, deps.clock.now())
@@ -288,33 +440,33 @@ def change_subscription(
 
 
 def _schedule(sub: Subscription) -> str:
-    return messages.subscription_schedule(sub.day, sub.time, sub.timezone, sub.service)
+    return subscription_schedule(sub.day, sub.time, sub.timezone, sub.service)
 
 
 def subscribed_text(
     sub: Subscription, before: Subscription | None, user_id: str, now: pendulum.DateTime
 ) -> str:
-    upcoming = messages.subscription_next(next_run(sub, now).format(messages.NEXT_RUN_FORMAT))
+    upcoming = subscription_next(next_run(sub, now).format(NEXT_RUN_FORMAT))
     if before is None or not before.enabled:
-        return messages.subscribed(_schedule(sub), upcoming, user_id)
+        return subscribed(_schedule(sub), upcoming, user_id)
     if before is sub:
-        return messages.subscription_unchanged(_schedule(sub), upcoming)
-    return messages.subscription_changed(_schedule(sub), _schedule(before), upcoming, user_id)
+        return subscription_unchanged(_schedule(sub), upcoming)
+    return subscription_changed(_schedule(sub), _schedule(before), upcoming, user_id)
 
 
 def listing(deps: Deps) -> str:
     found = subscriptions.every(deps.store.db)
     if not found:
-        return messages.NO_SUBSCRIPTIONS
+        return NO_SUBSCRIPTIONS
     lines = [
-        messages.subscription_line(
+        subscription_line(
             sub.channel_id,
             _schedule(sub),
-            None if sub.enabled else messages.disabled_reason(sub.disabled_reason or ""),
+            None if sub.enabled else summary_text.disabled_reason(sub.disabled_reason or ""),
         )
         for sub in found
     ]
-    return "\n".join([messages.SUBSCRIPTIONS_HEADER, *lines])
+    return "\n".join([SUBSCRIPTIONS_HEADER, *lines])
 
 
 # ---- wiring ------------------------------------------------------------------------------
@@ -329,24 +481,24 @@ def register(app: App, deps: Deps) -> None:
             ack(**usage(error))
             return
         if isinstance(request, Help):
-            ack(**ephemeral(messages.dora_help(SOURCE)))
+            ack(**ephemeral(dora_help(SOURCE)))
         elif isinstance(request, Subscriptions):
             ack(**ephemeral(listing(deps)))
         elif isinstance(request, Subscribe | Unsubscribe):
             if not is_admin(command["user_id"], deps.config, client):
-                ack(**ephemeral(messages.SUBSCRIBE_ADMINS_ONLY))
+                ack(**ephemeral(SUBSCRIBE_ADMINS_ONLY))
                 return
             user_id, channel_id = command["user_id"], command["channel_id"]
             text = change_subscription(deps, client, request, channel_id, user_id)
             if text is None:
-                ack(**ephemeral(messages.NOT_SUBSCRIBED))
+                ack(**ephemeral(NOT_SUBSCRIBED))
                 return
             ack()
             # In the channel, not to the admin alone: everyone there gets the summaries.
             if post_in_channel(client, channel_id, text, text_blocks(text), respond) is None:
                 # Answered through response_url: a private channel without me, where the
                 # summaries could not be posted either.
-                respond(**ephemeral(messages.SUBSCRIBE_INVITE_ME))
+                respond(**ephemeral(SUBSCRIBE_INVITE_ME))
         elif isinstance(request, NamesAPerson):
             ack(**ephemeral(request.reason))
         elif request.share:

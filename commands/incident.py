@@ -12,12 +12,12 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.models.views import View
 
-from bot import messages
 from bot.core.errors import FieldError, UsageError
 from bot.core.moments import duration, from_utc_text, show, utc_text
+from bot.core.wording import mrkdwn
 from bot.deps import Deps
-from bot.messages import mrkdwn
 from bot.slack import modals
+from bot.slack import text as slack_text
 from bot.slack.blocks import section
 from bot.slack.incident_card import (
     LINK_ACTION,
@@ -35,6 +35,129 @@ from commands._tokens import clean, tokenize
 from storage import deploys, incidents
 from storage.db import Busy
 from storage.records import Deploy, Incident
+
+# ==== words: what this command says (ARCHITECTURE.md, "Words") ===============================
+
+# ---- refusals -------------------------------------------------------------------------------
+
+
+def incident_not_found(incident_id: int) -> str:
+    return (
+        f"There is no incident #{incident_id}. `/incident list all` shows incidents and their ids."
+    )
+
+
+# ---- grammar, help and replies --------------------------------------------------------------
+INCIDENT_OPEN_EXAMPLE = '/incident open api Checkout errors sev=2 at="15m ago"'
+INCIDENT_RESOLVE_EXAMPLE = "/incident resolve 7"
+INCIDENT_LINK_EXAMPLE = "/incident link 7 deploy=42"
+INCIDENT_LIST_EXAMPLE = "/incident list all"
+MISSING_SERVICE_AND_TITLE = (
+    "The service and the title are missing. Name the affected service and describe the incident."
+)
+MISSING_INCIDENT_SERVICE = "The service is missing. Name the affected service."
+RESOLVE_NEEDS_ONE_ID = "Name one incident to resolve by its id."
+RESOLVE_MISSING_ID = "The incident id is missing. Name the incident to resolve by its id."
+LINK_NEEDS_ID_AND_DEPLOY = (
+    "Name the incident and its cause: an incident id and `deploy=ID` or `deploy=none`."
+)
+LINK_MISSING_ID = "The incident id is missing. Name the incident, then its cause."
+LINK_MISSING_DEPLOY = (
+    "The cause is missing. After the incident id give `deploy=ID`, or `deploy=none` when no "
+    "deploy caused it."
+)
+STILL_OPEN = "open"
+INCIDENT_HELP = f"""*Record incidents*
+• `/incident open SERVICE TITLE... [sev=1|2|3|4] [deploy=ID|none] [at=TIME]`: an incident that started at `at` (default now). It is linked to the latest successful production deploy of SERVICE at or before its start, unless `deploy=ID` names the cause or `deploy=none` says no change caused it.
+  e.g. `{INCIDENT_OPEN_EXAMPLE}`
+• `/incident resolve ID [at=TIME]`: it recovered (default now)
+• `/incident link ID deploy=ID|none`: change what caused it
+• `/incident list [open|all]`: open incidents (or all)
+• `/incident` alone opens a form.
+A linked incident makes its deploy a failed change; its recovery time counts as failed deployment recovery time."""
+
+
+def unknown_incident_subcommand(word: str) -> str:
+    return f"`{word}` is not something /incident does. Use `open`, `resolve`, `link`, `list` or `help`."
+
+
+def bad_incident_list(value: str) -> str:
+    return f"`/incident list {value}` is not a listing I know. Use `/incident list` or `/incident list all`."
+
+
+def link_to_failed_attempt(deploy_id: int) -> str:
+    return (
+        f"Deploy #{deploy_id} was a failed attempt that never reached production, so it cannot "
+        "have caused an incident. Link the deploy that did reach production, or `deploy=none`."
+    )
+
+
+def already_resolved(incident_id: int, when: str) -> str:
+    return f"Incident #{incident_id} was already resolved at {when}; nothing changed."
+
+
+def resolve_before_start(incident_id: int, started: str) -> str:
+    return (
+        f"Incident #{incident_id} started at {started}; it cannot be resolved before that. "
+        "Check `at=`."
+    )
+
+
+def incident_resolved(incident_id: int) -> str:
+    return f"Incident #{incident_id} resolved."
+
+
+def incident_relinked(incident_id: int, link_text: str) -> str:
+    return f"Incident #{incident_id} updated. {link_text}"
+
+
+def resolved_after(took: str) -> str:
+    return f"resolved after {took}"
+
+
+def cause_short(cause: str, deploy_id: int | None) -> str:
+    if deploy_id:
+        return f"deploy #{deploy_id}"
+    return "no deploy" if cause == "none" else "not linked"
+
+
+def no_incidents(only_open: bool) -> str:
+    return "No open incidents." if only_open else "No incidents recorded yet."
+
+
+def incident_list_header(count: int, only_open: bool, tz: str) -> str:
+    what = "open incidents" if only_open else "latest incidents"
+    return f"*{count} {what}* (times in {tz})"
+
+
+def incident_list_line(
+    incident_id: int, when: str, service: str, title: str, severity: int | None,
+    state: str, cause: str, source: str,
+) -> str:  # fmt: skip
+    sev = f" sev {severity} ·" if severity else ""
+    return f"`#{incident_id}` {when} · {service}: {title} ·{sev} {state} · {cause} · {source}"
+
+
+def link_modal_intro(incident_id: int, title: str) -> str:
+    return f"What caused incident #{incident_id} ({title})?"
+
+
+def severity_option(level: str) -> str:
+    return {"1": "1: critical", "2": "2: major", "3": "3: minor", "4": "4: low"}[level]
+
+
+# ---- the forms ------------------------------------------------------------------------------
+INCIDENT_MODAL_TITLE = "Record an incident"
+LINK_MODAL_TITLE = "Incident cause"
+FIELD_STARTED = "Started at"
+FIELD_TITLE = "What is wrong"
+FIELD_SEVERITY = "Severity"
+FIELD_CAUSE = "Caused by deploy"
+LINK_HINT = 'A deploy id, or "none" if no change caused it.'
+CAUSE_HINT = (
+    'A deploy id, or "none" if no change caused it. Empty links the latest production deploy.'
+)
+
 
 log = logging.getLogger(__name__)
 
@@ -107,11 +230,11 @@ def parse(text: str, tz: str, now: pendulum.DateTime) -> Request:
             return _parse_list(text)
     except FieldError as error:
         raise UsageError(error.problem, _EXAMPLES[head]) from None
-    raise UsageError(messages.unknown_incident_subcommand(words[0]), messages.INCIDENT_OPEN_EXAMPLE)
+    raise UsageError(unknown_incident_subcommand(words[0]), INCIDENT_OPEN_EXAMPLE)
 
 
 def _parse_open(text: str, tz: str, now: pendulum.DateTime) -> OpenIncident:
-    args = tokenize(text, keys=OPEN_KEYS, flags=frozenset(), example=messages.INCIDENT_OPEN_EXAMPLE)
+    args = tokenize(text, keys=OPEN_KEYS, flags=frozenset(), example=INCIDENT_OPEN_EXAMPLE)
     values = dict(args.options)
     if len(args.words) > 1:
         values["service"] = args.words[1]
@@ -123,9 +246,9 @@ def _parse_open(text: str, tz: str, now: pendulum.DateTime) -> OpenIncident:
 def build(values: dict[str, str], tz: str, now: pendulum.DateTime) -> OpenIncident:
     """An incident from named values (the command's words and options, or the modal)."""
     if not values.get("service"):
-        missing = messages.MISSING_INCIDENT_SERVICE
+        missing = MISSING_INCIDENT_SERVICE
         if not values.get("title", "").strip():
-            missing = messages.MISSING_SERVICE_AND_TITLE
+            missing = MISSING_SERVICE_AND_TITLE
         raise FieldError("service", missing)
     service = fields.service(values["service"])
     return OpenIncident(
@@ -138,12 +261,12 @@ def build(values: dict[str, str], tz: str, now: pendulum.DateTime) -> OpenIncide
 
 
 def _parse_resolve(text: str, tz: str, now: pendulum.DateTime) -> ResolveIncident:
-    example = messages.INCIDENT_RESOLVE_EXAMPLE
+    example = INCIDENT_RESOLVE_EXAMPLE
     args = tokenize(text, keys=frozenset({"at"}), flags=frozenset(), example=example)
     if len(args.words) < 2:
-        raise UsageError(messages.RESOLVE_MISSING_ID, example)
+        raise UsageError(RESOLVE_MISSING_ID, example)
     if len(args.words) > 2:
-        raise UsageError(messages.RESOLVE_NEEDS_ONE_ID, example)
+        raise UsageError(RESOLVE_NEEDS_ONE_ID, example)
     at = args.options.get("at")
     return ResolveIncident(
         incident_id=fields.record_id("id", args.words[1], "incident"),
@@ -152,14 +275,14 @@ def _parse_resolve(text: str, tz: str, now: pendulum.DateTime) -> ResolveInciden
 
 
 def _parse_link(text: str) -> LinkIncident:
-    example = messages.INCIDENT_LINK_EXAMPLE
+    example = INCIDENT_LINK_EXAMPLE
     args = tokenize(text, keys=frozenset({"deploy"}), flags=frozenset(), example=example)
     if len(args.words) < 2:
-        raise UsageError(messages.LINK_MISSING_ID, example)
+        raise UsageError(LINK_MISSING_ID, example)
     if len(args.words) > 2:
-        raise UsageError(messages.LINK_NEEDS_ID_AND_DEPLOY, example)
+        raise UsageError(LINK_NEEDS_ID_AND_DEPLOY, example)
     if "deploy" not in args.options:
-        raise UsageError(messages.LINK_MISSING_DEPLOY, example)
+        raise UsageError(LINK_MISSING_DEPLOY, example)
     return LinkIncident(
         incident_id=fields.record_id("id", args.words[1], "incident"),
         deploy_id=fields.deploy_ref("deploy", args.options["deploy"]),
@@ -167,19 +290,19 @@ def _parse_link(text: str) -> LinkIncident:
 
 
 def _parse_list(text: str) -> ListIncidents:
-    example = messages.INCIDENT_LIST_EXAMPLE
+    example = INCIDENT_LIST_EXAMPLE
     args = tokenize(text, keys=frozenset(), flags=frozenset(), example=example)
     rest = [w.lower() for w in args.words[1:]]
     if rest not in ([], ["open"], ["all"]):
-        raise UsageError(messages.bad_incident_list(" ".join(args.words[1:])), example)
+        raise UsageError(bad_incident_list(" ".join(args.words[1:])), example)
     return ListIncidents(only_open=rest != ["all"])
 
 
 _EXAMPLES = {
-    "open": messages.INCIDENT_OPEN_EXAMPLE,
-    "resolve": messages.INCIDENT_RESOLVE_EXAMPLE,
-    "link": messages.INCIDENT_LINK_EXAMPLE,
-    "list": messages.INCIDENT_LIST_EXAMPLE,
+    "open": INCIDENT_OPEN_EXAMPLE,
+    "resolve": INCIDENT_RESOLVE_EXAMPLE,
+    "link": INCIDENT_LINK_EXAMPLE,
+    "list": INCIDENT_LIST_EXAMPLE,
 }
 
 
@@ -189,9 +312,9 @@ _EXAMPLES = {
 def _cause(db: Any, deploy_id: int) -> Deploy:
     deploy = deploys.get(db, deploy_id)
     if deploy is None:
-        raise FieldError("deploy", messages.deploy_not_found(deploy_id))
+        raise FieldError("deploy", fields.deploy_not_found(deploy_id))
     if deploy.status != "success":
-        raise FieldError("deploy", messages.link_to_failed_attempt(deploy_id))
+        raise FieldError("deploy", link_to_failed_attempt(deploy_id))
     return deploy
 
 
@@ -237,13 +360,13 @@ def resolve(deps: Deps, request: ResolveIncident) -> Linked:
         incident = _existing(db, request.incident_id)
         if incident.resolved_at is not None:
             raise UsageError(
-                messages.already_resolved(incident.id, show(incident.resolved_at, deps.tz)),
-                messages.INCIDENT_LIST_EXAMPLE,
+                already_resolved(incident.id, show(incident.resolved_at, deps.tz)),
+                INCIDENT_LIST_EXAMPLE,
             )
         if at < incident.started_at:
             raise UsageError(
-                messages.resolve_before_start(incident.id, show(incident.started_at, deps.tz)),
-                messages.INCIDENT_RESOLVE_EXAMPLE,
+                resolve_before_start(incident.id, show(incident.started_at, deps.tz)),
+                INCIDENT_RESOLVE_EXAMPLE,
             )
         incidents.resolve(db, incident.id, at)
         return _reload(db, incident.id)
@@ -262,7 +385,7 @@ def link(deps: Deps, request: LinkIncident) -> Linked:
 def _existing(db: Any, incident_id: int) -> Incident:
     incident = incidents.get(db, incident_id)
     if incident is None:
-        raise UsageError(messages.incident_not_found(incident_id), messages.INCIDENT_LIST_EXAMPLE)
+        raise UsageError(incident_not_found(incident_id), INCIDENT_LIST_EXAMPLE)
     return incident
 
 
@@ -280,17 +403,17 @@ def listing(deps: Deps, request: ListIncidents, channel_id: str | None) -> str:
     whose titles it may show (incident_card.shown_title)."""
     rows = incidents.listing(deps.store.db, request.only_open, LIST_LIMIT)
     if not rows:
-        return messages.no_incidents(request.only_open)
-    lines = [messages.incident_list_header(len(rows), request.only_open, deps.tz)]
+        return no_incidents(request.only_open)
+    lines = [incident_list_header(len(rows), request.only_open, deps.tz)]
     for i in rows:
         if i.resolved_at:
             took = from_utc_text(i.resolved_at) - from_utc_text(i.started_at)
-            state = messages.resolved_after(duration(took.in_seconds()))
+            state = resolved_after(duration(took.in_seconds()))
         else:
-            state = messages.STILL_OPEN
-        cause = messages.cause_short(i.cause, i.deploy_id)
+            state = STILL_OPEN
+        cause = cause_short(i.cause, i.deploy_id)
         lines.append(
-            messages.incident_list_line(
+            incident_list_line(
                 i.id,
                 show(i.started_at, deps.tz),
                 mrkdwn(i.service),
@@ -308,20 +431,16 @@ def modal(channel_id: str) -> View:
     return View(
         type="modal",
         callback_id=MODAL,
-        title=messages.INCIDENT_MODAL_TITLE,
-        submit=messages.MODAL_SUBMIT,
-        close=messages.MODAL_CANCEL,
+        title=INCIDENT_MODAL_TITLE,
+        submit=slack_text.MODAL_SUBMIT,
+        close=slack_text.MODAL_CANCEL,
         private_metadata=json.dumps({"channel_id": channel_id}),
         blocks=[
-            modals.text_input("service", messages.FIELD_SERVICE, optional=False, placeholder="api"),
-            modals.text_input("title", messages.FIELD_TITLE, optional=False),
-            modals.select_input(
-                "sev", messages.FIELD_SEVERITY, [(s, messages.severity_option(s)) for s in "1234"]
-            ),
-            modals.text_input("deploy", messages.FIELD_CAUSE, hint=messages.CAUSE_HINT),
-            modals.text_input(
-                "at", messages.FIELD_STARTED, hint=messages.AT_HINT, placeholder="15m ago"
-            ),
+            modals.text_input("service", fields.FIELD_SERVICE, optional=False, placeholder="api"),
+            modals.text_input("title", FIELD_TITLE, optional=False),
+            modals.select_input("sev", FIELD_SEVERITY, [(s, severity_option(s)) for s in "1234"]),
+            modals.text_input("deploy", FIELD_CAUSE, hint=CAUSE_HINT),
+            modals.text_input("at", FIELD_STARTED, hint=fields.AT_HINT, placeholder="15m ago"),
         ],
     )
 
@@ -336,19 +455,19 @@ def link_modal(linked: Linked, channel_id: str | None, message_ts: str | None) -
     return View(
         type="modal",
         callback_id=LINK_MODAL,
-        title=messages.LINK_MODAL_TITLE,
-        submit=messages.MODAL_SUBMIT,
-        close=messages.MODAL_CANCEL,
+        title=LINK_MODAL_TITLE,
+        submit=slack_text.MODAL_SUBMIT,
+        close=slack_text.MODAL_CANCEL,
         private_metadata=json.dumps(
             {"incident_id": incident.id, "channel_id": channel_id, "message_ts": message_ts}
         ),
         blocks=[
-            section(messages.link_modal_intro(incident.id, mrkdwn(incident.title))),
+            section(link_modal_intro(incident.id, mrkdwn(incident.title))),
             modals.text_input(
                 "deploy",
-                messages.FIELD_CAUSE,
+                FIELD_CAUSE,
                 optional=False,
-                hint=messages.LINK_HINT,
+                hint=LINK_HINT,
                 initial=current,
             ),
         ],
@@ -365,7 +484,7 @@ def register(app: App, deps: Deps) -> None:
         try:
             request = parse(command.get("text", ""), deps.tz, deps.clock.now())
             if isinstance(request, Help):
-                ack(**ephemeral(messages.INCIDENT_HELP))
+                ack(**ephemeral(INCIDENT_HELP))
             elif isinstance(request, OpenModal):
                 ack()
                 client.views_open(trigger_id=command["trigger_id"], view=modal(channel_id))
@@ -373,27 +492,23 @@ def register(app: App, deps: Deps) -> None:
                 ack(**ephemeral(listing(deps, request, channel_id)))
             elif isinstance(request, ResolveIncident):
                 linked = resolve(deps, request)
-                ack(**ephemeral(messages.incident_resolved(linked.incident.id)))
+                ack(**ephemeral(incident_resolved(linked.incident.id)))
                 update_card(client, linked, deps.tz)
             elif isinstance(request, LinkIncident):
                 try:
                     linked = link(deps, request)
                 except FieldError as error:
-                    raise UsageError(error.problem, messages.INCIDENT_LINK_EXAMPLE) from None
-                ack(
-                    **ephemeral(
-                        messages.incident_relinked(linked.incident.id, link_text(linked, deps.tz))
-                    )
-                )
+                    raise UsageError(error.problem, INCIDENT_LINK_EXAMPLE) from None
+                ack(**ephemeral(incident_relinked(linked.incident.id, link_text(linked, deps.tz))))
                 update_card(client, linked, deps.tz)
             else:
                 key = f"{command['team_id']}:{channel_id}:{command['trigger_id']}"
                 try:
                     linked = open_incident(deps, request, key, channel_id)
                 except FieldError as error:
-                    raise UsageError(error.problem, messages.INCIDENT_OPEN_EXAMPLE) from None
+                    raise UsageError(error.problem, INCIDENT_OPEN_EXAMPLE) from None
                 if not linked.created:
-                    ack(**ephemeral(messages.already_recorded("Incident", linked.incident.id)))
+                    ack(**ephemeral(fields.already_recorded("Incident", linked.incident.id)))
                     return
                 ack()
                 _announce(deps, client, linked, channel_id, respond)

@@ -49,7 +49,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 # The time sinks a person can name, in the order the survey shows them (SPEC.md "Pulse
-# surveys"). These keys are what is stored; bot/messages.py holds their labels.
+# surveys"). These keys are what is stored; bot/pulse/text.py holds their labels.
 SINKS: tuple[str, ...] = (
     "ci",
     "flaky_tests",

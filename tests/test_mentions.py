@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.messages import mrkdwn
+from bot.core.wording import mrkdwn
 from bot.slack.replies import SECTION_LIMIT, text_blocks
 from bot.summary import build as summary
 from storage import deploys, pulse_answers

@@ -17,7 +17,7 @@ import pendulum
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot import messages
+from bot.app import text as messages
 from bot.core.errors import UsageError
 from commands import deploy, dora, incident
 from tests.conftest import NOW, Bot

@@ -12,9 +12,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import messages
 from bot.core.moments import utc_text
 from bot.pulse import dm as pulse_dm
+from bot.pulse import text as messages
 from bot.pulse.listeners import round_of
 from storage import pulse, pulse_answers
 from storage.pulse import Survey

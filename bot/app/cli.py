@@ -20,15 +20,18 @@ import click
 import pendulum
 
 from bot import messages
+from bot.app import text as app_text
 from bot.config import Config, ConfigError, load, read_environment
 from bot.core.clock import Clock, FixedClock, SystemClock
 from bot.core.errors import FieldError
 from bot.core.moments import BadTime, parse_moment, show, utc_text
-from bot.core.windows import MAX_DAYS, BadWindow, Window, between
+from bot.core.windows import BadWindow, Window, between
 from bot.core.windows import parse as parse_window
 from bot.deps import Deps
 from bot.metrics import terminal
 from bot.metrics.report import build as build_report
+from bot.sources.github import text as github_text
+from bot.summary import text as summary_text
 from commands import _fields as fields
 from storage import export as export_rows
 from storage import github as github_store
@@ -61,7 +64,7 @@ class _Main(click.Group):
         try:
             return super().invoke(ctx)
         except Busy as error:
-            click.echo(messages.database_busy_cli(error.waited), err=True)
+            click.echo(app_text.database_busy_cli(error.waited), err=True)
             raise SystemExit(1) from None
 
 
@@ -120,7 +123,7 @@ def _serve(host: str, port: int | None) -> None:
     if port is None:
         env_port = read_environment().get("PORT") or "3000"
         if not (env_port.isascii() and env_port.isdigit()) or not 0 < int(env_port) < 65536:
-            _fail([messages.bad_port(env_port)])
+            _fail([app_text.bad_port(env_port)])
         port = int(env_port)
     logging.basicConfig(
         level=os.environ.get("SHIPSHAPE_LOG_LEVEL", "INFO").upper(),
@@ -191,17 +194,17 @@ def _check_output(output: Path, db: Path) -> None:
     for suffix in _DATABASE_FILES:
         own = Path(str(db.resolve()) + suffix)
         if target == own or (target.exists() and own.exists() and target.samefile(own)):
-            raise click.ClickException(messages.export_over_database(str(output), str(own)))
+            raise click.ClickException(app_text.export_over_database(str(output), str(own)))
 
 
 def _open_output(output: Path) -> TextIO:
     folder = output.parent
     if not folder.is_dir():
-        raise click.ClickException(messages.export_no_folder(str(folder)))
+        raise click.ClickException(app_text.export_no_folder(str(folder)))
     try:
         return output.open("w", newline="", encoding="utf-8")
     except OSError as error:
-        problem = messages.export_cannot_write(str(output), error.strerror)
+        problem = app_text.export_cannot_write(str(output), error.strerror)
         raise click.ClickException(problem) from None
 
 
@@ -209,7 +212,7 @@ def _open_output(output: Path) -> TextIO:
 def _existing_store(config: Config) -> Iterator[Store]:
     """The database `serve` writes; these commands never create one where none is."""
     if not Path(config.db_path).is_file():
-        _fail([messages.no_database(config.db_path)])
+        _fail([app_text.no_database(config.db_path)])
     store = Store(config.db_path)
     try:
         store.migrate()
@@ -230,7 +233,7 @@ def _clock() -> Clock:
     except (ValueError, OverflowError):
         moment = None
     if not isinstance(moment, pendulum.DateTime):
-        _fail([messages.bad_now(pinned)])
+        _fail([app_text.bad_now(pinned)])
     return FixedClock(moment)
 
 
@@ -238,26 +241,22 @@ def _report_window(
     window: str | None, start: str | None, end: str | None, now: pendulum.DateTime, tz: str
 ) -> Window:
     """The window asked for; a bad one is a usage error (exit 2) naming the option."""
-    if window is not None and (start is not None or end is not None):
-        raise click.UsageError(messages.REPORT_WINDOW_OR_DATES)
-    if (start is None) != (end is None):
-        raise click.UsageError(messages.REPORT_FROM_TO_TOGETHER)
-    if start is not None and end is not None:
-        try:
-            return between(start, end, now, tz)
-        except BadWindow as error:
-            reason = str(error)
-            raise click.BadParameter(
-                messages.report_bad_dates(start, end, reason, tz), param_hint="'--from/--to'"
-            ) from None
     text = window or "30d"
     try:
+        if window is not None and (start is not None or end is not None):
+            raise BadWindow("window_and_range")
+        if (start is None) != (end is None):
+            raise BadWindow("range_missing")
+        if start is not None and end is not None:
+            return between(start, end, now, tz)
         return parse_window(text, now, tz)
     except BadWindow as error:
         reason = str(error)
-        raise click.BadParameter(
-            messages.report_bad_window(text, reason, MAX_DAYS), param_hint="'--window'"
-        ) from None
+        problem = app_text.report_window_refusal(reason, text, start, end, tz)
+        if reason in ("window_and_range", "range_missing"):
+            raise click.UsageError(problem) from None
+        option = "'--window'" if start is None else "'--from/--to'"
+        raise click.BadParameter(problem, param_hint=option) from None
 
 
 @main.command()
@@ -362,7 +361,7 @@ def summary(channel: str | None, week: str | None, post: bool) -> None:
 
     config = _config(for_slack=False)
     if post and not channel:
-        raise click.UsageError(messages.SUMMARY_POST_NEEDS_CHANNEL)
+        raise click.UsageError(summary_text.SUMMARY_POST_NEEDS_CHANNEL)
     if post and not config.slack_bot_token:
         _fail([messages.CONFIG_MISSING_BOT_TOKEN])
     clock = _clock()
@@ -389,19 +388,23 @@ def _post_summary(deps: Deps, channel: str, week: tuple[int, int]) -> None:
     client = web_client(deps.config.slack_bot_token or "", deps.config.slack_api_url)
     result = post_week(deps, client, channel, week)
     if isinstance(result, Posted):
-        click.echo(messages.summary_posted(result.week, channel, result.ts, result.chart))
+        click.echo(summary_text.summary_posted(result.week, channel, result.ts, result.chart))
     elif isinstance(result, AlreadyPosted):
         posted_at = show(result.posted_at, deps.tz)
-        click.echo(messages.summary_already_posted(result.week, channel, posted_at, result.ts))
+        click.echo(summary_text.summary_already_posted(result.week, channel, posted_at, result.ts))
     elif isinstance(result, Failed):
-        raise click.ClickException(messages.summary_post_failed(result.week, channel, result.error))
+        raise click.ClickException(
+            summary_text.summary_post_failed(result.week, channel, result.error)
+        )
     elif isinstance(result, Disabled):
         raise click.ClickException(
-            messages.summary_post_disabled(result.week, channel, result.reason)
+            summary_text.summary_post_disabled(result.week, channel, result.reason)
         )
     else:
         claimed_at = show(result.claimed_at, deps.tz)
-        raise click.ClickException(messages.summary_being_posted(result.week, channel, claimed_at))
+        raise click.ClickException(
+            summary_text.summary_being_posted(result.week, channel, claimed_at)
+        )
 
 
 @main.command()
@@ -445,7 +448,7 @@ def _store(config: Config) -> Iterator[Store]:
         raise
     except Exception as error:
         store.close()
-        _fail([messages.cannot_open_database(config.db_path, str(error))])
+        _fail([app_text.cannot_open_database(config.db_path, str(error))])
     try:
         yield store
     finally:
@@ -456,7 +459,7 @@ def _repo(value: str) -> str:
     try:
         return fields.repo(value)
     except FieldError:
-        raise click.ClickException(messages.github_bad_repo(value)) from None
+        raise click.ClickException(github_text.github_bad_repo(value)) from None
 
 
 @main.group()
@@ -490,7 +493,7 @@ class _SyncProgress:
             self.close()
             self.phase = phase
             self.bar = click.progressbar(
-                length=SYNC_STEPS, label=messages.GITHUB_SYNC_PHASES[phase], file=sys.stderr
+                length=SYNC_STEPS, label=github_text.GITHUB_SYNC_PHASES[phase], file=sys.stderr
             )
             self.bar.render_progress()
         steps = int(fraction * SYNC_STEPS) - self.bar.pos
@@ -531,7 +534,7 @@ def github_sync(repo: str, since: str | None) -> None:
     config = _config(for_slack=False)
     repo = _repo(repo)
     if not github_api.configured(config):
-        _fail([messages.GITHUB_NOT_CONFIGURED])
+        _fail([github_text.GITHUB_NOT_CONFIGURED])
     clock = _clock()
     start = None
     if since is not None:
@@ -539,12 +542,12 @@ def github_sync(repo: str, since: str | None) -> None:
             start = parse_moment(since, config.timezone, clock.now())
         except BadTime:
             raise click.BadParameter(
-                messages.github_bad_since(since, config.timezone), param_hint="'--since'"
+                github_text.github_bad_since(since, config.timezone), param_hint="'--since'"
             ) from None
     with _store(config) as store:
         deps = Deps(config=config, store=store, clock=clock)
         begin = sync_module.start_of_range(deps, repo, start)
-        click.echo(messages.github_sync_range(repo, show(begin, config.timezone)), err=True)
+        click.echo(github_text.github_sync_range(repo, show(begin, config.timezone)), err=True)
         progress = _SyncProgress()
         try:
             result = sync_module.sync(deps, repo, start, progress)
@@ -555,7 +558,7 @@ def github_sync(repo: str, since: str | None) -> None:
             _fail([error.message])
         except KeyboardInterrupt:
             progress.close()
-            click.echo(messages.GITHUB_SYNC_INTERRUPTED, err=True)
+            click.echo(github_text.GITHUB_SYNC_INTERRUPTED, err=True)
             raise SystemExit(130) from None
         progress.close()
     click.echo(sync_module.summary(result))
@@ -573,18 +576,18 @@ def _setting_changes(words: tuple[str, ...]) -> dict[str, object]:
         key, has_value, value = word.partition("=")
         key = key.strip().lower()
         if not has_value or key not in _SETTING_KEYS:
-            raise click.ClickException(messages.github_repo_unknown_key(word))
+            raise click.ClickException(github_text.github_repo_unknown_key(word))
         value = value.strip()
         if key == "service":
             try:
                 changes["service"] = fields.service(value)
             except FieldError as error:
                 raise click.ClickException(
-                    messages.github_repo_bad_setting(error.problem)
+                    github_text.github_repo_bad_setting(error.problem)
                 ) from None
         elif key == "incident-label":
             if not value or len(value) > LABEL_LIMIT or not value.isprintable():
-                raise click.ClickException(messages.github_repo_bad_label(value, LABEL_LIMIT))
+                raise click.ClickException(github_text.github_repo_bad_label(value, LABEL_LIMIT))
             changes["incident_label"] = value
         elif key == "deploy-on":
             kind, _, workflow = value.partition(":")
@@ -594,11 +597,11 @@ def _setting_changes(words: tuple[str, ...]) -> dict[str, object]:
             elif kind == "workflow" and workflow and len(workflow) <= 200:
                 changes.update(deploy_on="workflow", workflow=workflow)
             else:
-                raise click.ClickException(messages.github_repo_bad_deploy_on(value))
+                raise click.ClickException(github_text.github_repo_bad_deploy_on(value))
         elif value.lower() in ("on", "off"):
             changes["sync"] = int(value.lower() == "on")
         else:
-            raise click.ClickException(messages.github_repo_bad_sync(value))
+            raise click.ClickException(github_text.github_repo_bad_sync(value))
     return changes
 
 
@@ -606,7 +609,7 @@ def _show_settings(settings: github_store.RepoSettings, tz: str) -> str:
     deploy_on = settings.deploy_on
     if deploy_on == "workflow":
         deploy_on = f"workflow:{settings.workflow}"
-    return messages.github_settings_lines(
+    return github_text.github_settings_lines(
         settings.repo,
         settings.service_for(),
         settings.service is None,
@@ -668,6 +671,6 @@ def github_repos() -> None:
     with _existing_store(config) as store:
         found = github_store.all_settings(store.db)
     if not found:
-        click.echo(messages.GITHUB_NO_REPOS)
+        click.echo(github_text.GITHUB_NO_REPOS)
         return
     click.echo("\n\n".join(_show_settings(s, config.timezone) for s in found))

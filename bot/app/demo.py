@@ -18,7 +18,7 @@ from typing import Any
 
 import pendulum
 
-from bot import messages
+from bot.app import text as app_text
 from bot.config import Config
 from bot.core.clock import FixedClock
 from bot.core.moments import show, utc_text
@@ -304,7 +304,7 @@ def create(directory: Path) -> Path:
     made it."""
     path = directory / DB_NAME
     if path.exists() and not _is_demo_database(path):
-        raise DemoError(messages.demo_not_ours(str(path)))
+        raise DemoError(app_text.demo_not_ours(str(path)))
     try:
         directory.mkdir(parents=True, exist_ok=True)
         for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
@@ -316,7 +316,7 @@ def create(directory: Path) -> Path:
         finally:
             store.close()
     except (OSError, sqlite3.Error) as error:
-        raise DemoError(messages.demo_cannot_write(str(directory), str(error))) from error
+        raise DemoError(app_text.demo_cannot_write(str(directory), str(error))) from error
     return path
 
 
@@ -325,7 +325,7 @@ def run(directory: Path, tz: str) -> Iterator[str]:
     path = create(directory).resolve()
     chart = path.parent / CHART_NAME
     services = [p.name for p in PROFILES]
-    yield messages.demo_intro(services, WEEKS, show(NOW, tz))
+    yield app_text.demo_intro(services, WEEKS, show(NOW, tz))
     store = Store(path)
     try:
         window = parse("30d", NOW, tz)
@@ -338,7 +338,7 @@ def run(directory: Path, tz: str) -> Iterator[str]:
                 service=service,
                 tz=tz,
             )
-            yield messages.demo_heading(command) + "\n" + render(report, tz)
+            yield app_text.demo_heading(command) + "\n" + render(report, tz)
         config = Config(db_path=str(path), timezone=tz, production_environments=ENVIRONMENTS)
         deps = Deps(config=config, store=store, clock=FixedClock(NOW))
         weekly = summary.build(deps, *summary.last_complete_week(NOW, tz))
@@ -348,6 +348,6 @@ def run(directory: Path, tz: str) -> Iterator[str]:
     try:
         chart.write_bytes(summary.chart_png(weekly))
     except OSError as error:
-        raise DemoError(messages.demo_cannot_write(str(directory), str(error))) from error
-    yield messages.demo_files(str(path), str(chart))
-    yield messages.DEMO_NEXT_STEPS
+        raise DemoError(app_text.demo_cannot_write(str(directory), str(error))) from error
+    yield app_text.demo_files(str(path), str(chart))
+    yield app_text.DEMO_NEXT_STEPS

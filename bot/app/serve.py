@@ -25,6 +25,7 @@ from waitress.channel import HTTPChannel
 from waitress.server import create_server
 
 from bot import messages
+from bot.app import text as app_text
 from bot.app.slack_app import CheckedSocketModeHandler, build_app, web_client
 from bot.app.web import Web
 from bot.config import Config, ConfigError
@@ -123,7 +124,7 @@ class Server:
         try:
             self.store.migrate()
         except Exception as error:
-            raise ConfigError([messages.cannot_open_database(config.db_path, str(error))]) from None
+            raise ConfigError([app_text.cannot_open_database(config.db_path, str(error))]) from None
         self.jobs = JobPool(JOB_THREADS, "job")
         self.pulse_jobs = JobPool(1, "pulse")
         self.scheduler = Scheduler(timezone=config.timezone, executors={"default": self.jobs})

@@ -20,11 +20,12 @@ from slack_sdk.socket_mode import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
-from bot import messages
+from bot.app import text as app_text
 from bot.deps import Deps
 from bot.pulse import listeners as pulse_answers
 from bot.pulse.logs import SurveyTraffic
 from bot.slack import home
+from bot.slack import text as slack_text
 from bot.slack.admins import AdminUnconfirmed
 from bot.slack.replies import ephemeral
 from bot.slack.requests import envelope_problem
@@ -131,7 +132,7 @@ def build_app(deps: Deps, client: WebClient, executor: Executor) -> App:
                 return BoltResponse(status=200, body="")
             errors = {"response_action": "errors", "errors": {block: refusal}}
             return BoltResponse(status=200, body=json.dumps(errors))
-        return BoltResponse(status=200, body=_json(ephemeral(refusal or messages.INTERNAL_ERROR)))
+        return BoltResponse(status=200, body=_json(ephemeral(refusal or app_text.INTERNAL_ERROR)))
 
     return app
 
@@ -140,9 +141,9 @@ def _refusal(error: Exception, body: dict[str, Any]) -> str | None:
     """What to tell the person when `error` means "nothing was done, try again"."""
     command = body.get("command")
     if isinstance(error, db.Busy):
-        return messages.database_busy(command)
+        return slack_text.database_busy(command)
     if isinstance(error, AdminUnconfirmed):
-        return messages.admin_unconfirmed(command)
+        return slack_text.admin_unconfirmed(command)
     return None
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk.signature import SignatureVerifier
 
-from bot import messages
+from bot.app import text as app_text
 from bot.slack.replies import ephemeral
 from bot.slack.requests import slack_problem
 from bot.sources.http import StartResponse, WsgiApp, read_body, respond
@@ -57,7 +57,7 @@ class Web:
             except Exception:
                 # Never a 500 to Slack: a slash command shows the apology to the person.
                 log.exception("Slack request failed")
-                return respond(start_response, "200 OK", ephemeral(messages.INTERNAL_ERROR))
+                return respond(start_response, "200 OK", ephemeral(app_text.INTERNAL_ERROR))
         return respond(start_response, "404 Not Found", {"error": "not found"})
 
     def _malformed(self, environ: dict[str, Any]) -> tuple[str, str] | None:

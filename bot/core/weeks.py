@@ -9,6 +9,7 @@ from typing import Protocol
 import pendulum
 
 from bot.core.windows import Window, _local_midnight, _make
+from bot.core.wording import WEEKDAYS
 
 
 class Weekly(Protocol):
@@ -22,7 +23,7 @@ class Weekly(Protocol):
     def timezone(self) -> str: ...
 
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # ISO order: Monday is weekday 0
+DAYS = tuple(WEEKDAYS)  # ISO order: Monday is weekday 0
 
 
 def this_weeks_run(sub: Weekly, now: pendulum.DateTime) -> pendulum.DateTime:

@@ -15,7 +15,7 @@ import pendulum
 from bot.core.moments import EARLIEST, LATEST, BadTime, parse_moment
 
 MAX_DAYS = 3650
-# The calendar days a from/to window may name (messages.WINDOW_DATES says them to people).
+# The calendar days a from/to window may name (wording.WINDOW_DATES says them to people).
 FIRST_DAY = EARLIEST.date()
 LAST_DAY = LATEST.date().subtract(days=1)
 _DAYS = re.compile(r"^(\d{1,4})d$")
@@ -24,7 +24,11 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class BadWindow(ValueError):
-    """A window that could not be read; the message says why."""
+    """A window that could not be read; the message is its reason code, which each edge
+    renders (/dora in commands.dora, `shipshape report` in bot.app.text): "unreadable" and
+    "days_out_of_range" for a window, "unreadable_date", "out_of_range" and
+    "end_before_start" for from/to, and, raised by the edges themselves, "range_missing"
+    (one of from/to) and "window_and_range" (both kinds given)."""
 
 
 @dataclass(frozen=True)

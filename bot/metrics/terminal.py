@@ -6,8 +6,8 @@ the output reads the same in a pipe, a log, or a CI job as it does in a terminal
 
 from __future__ import annotations
 
-from bot import messages
 from bot.core.moments import show
+from bot.metrics import words as metric_words
 from bot.metrics.definitions import SOURCE
 from bot.metrics.report import Report
 from bot.metrics.words import Row, rows
@@ -16,7 +16,7 @@ from bot.metrics.words import Row, rows
 def _cells(row: Row) -> tuple[str, str, str, str]:
     # A metric with nothing to show has neither band nor change: its sentence spans columns.
     measured = row.band is not None or bool(row.change)
-    band = row.band or (messages.NO_BAND if measured else "")
+    band = row.band or (metric_words.NO_BAND if measured else "")
     return (row.name, row.value, band, row.change)
 
 
@@ -42,16 +42,16 @@ def _table(header: tuple[str, ...], metric_rows: list[Row]) -> list[str]:
 def render(report: Report, tz: str) -> str:
     """The report as /dora says it, as a table for a terminal."""
     window, previous = report.window, report.previous_window
-    header = (messages.REPORT_METRIC, messages.REPORT_VALUE, messages.REPORT_BAND,
-              messages.REPORT_CHANGE)  # fmt: skip
+    header = (metric_words.REPORT_METRIC, metric_words.REPORT_VALUE, metric_words.REPORT_BAND,
+              metric_words.REPORT_CHANGE)  # fmt: skip
     lines = [
-        messages.report_title(report.service, report.environment),
-        messages.report_window(
+        metric_words.report_title(report.service, report.environment),
+        metric_words.report_window(
             show(window.start, tz), show(window.end, tz), show(previous.start, tz)
         ),
         "",
         *_table(header, rows(report)),
         "",
-        messages.bands_source(SOURCE),
+        metric_words.bands_source(SOURCE),
     ]
     return "\n".join(lines)

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot import messages
 from bot.core.moments import duration
+from bot.core.wording import env_name, percent, percentage_points, plural
 from bot.metrics.definitions import (
     ChangeFailureRate,
     LeadTime,
@@ -18,9 +18,88 @@ from bot.metrics.definitions import (
 )
 from bot.metrics.report import Report, WindowReport
 
+# ---- words: the metrics report's, in /dora's card and `shipshape report` alike --------------
 
-def percent(rate: float) -> str:
-    return f"{rate * 100:.1f}%"
+DORA_CHANGE_NEW = "new (none in the window before)"
+REPORT_METRIC = "metric"
+REPORT_VALUE = "value"
+REPORT_BAND = "band"
+REPORT_CHANGE = "vs previous window"
+METRIC_FREQUENCY = "Deployment frequency"
+METRIC_LEAD_TIME = "Change lead time"
+METRIC_FAILURE_RATE = "Change failure rate"
+METRIC_RECOVERY = "Failed deployment recovery time"
+METRIC_REWORK = "Deployment rework rate"
+METRIC_RESTORE = "Time to restore, all incidents"
+NO_BAND = "-"
+NO_DEPLOYMENTS = "no deployments in this window"
+NO_CHANGES_KNOWN = "no changes known for these deployments"
+NO_RECOVERIES = "no incident caused by a deployment was resolved in this window"
+NO_RESTORES = "no incident was resolved in this window"
+NO_CHANGE = "no change"
+
+
+def report_title(service: str | None, environment: str | None) -> str:
+    where = env_name(environment) if environment else "production"
+    return f"Delivery health: {service or 'all services'}, {where}"
+
+
+def report_window(start: str, end: str, previous_start: str) -> str:
+    return f"{start} up to {end}; compared with {previous_start} up to {start}"
+
+
+def frequency_value(count: int, per_week: float) -> str:
+    return f"{count} ({per_week:.1f} a week)"
+
+
+def frequency_counted(count: int, deploy_days: int) -> str:
+    return f"{plural(count, 'deployment')} on {plural(deploy_days, 'deploy day')}"
+
+
+def median_p90(median: str, p90: str) -> str:
+    return f"median {median}, p90 {p90}"
+
+
+def lead_counted(with_changes: int, deployments: int, changes: int) -> str:
+    return (
+        f"lead time known for {with_changes} of {plural(deployments, 'deployment')} "
+        f"({plural(changes, 'change')})"
+    )
+
+
+def failure_counted(failed: int, deployments: int) -> str:
+    return (
+        f"{failed} of {plural(deployments, 'deployment')} failed in production "
+        "(an incident or a rollback)"
+    )
+
+
+def recovery_counted(incidents: int) -> str:
+    return f"{plural(incidents, 'incident')} caused by a deployment, resolved in this window"
+
+
+def rework_counted(rework: int, deployments: int) -> str:
+    return f"{rework} of {plural(deployments, 'deployment')} were hotfixes or rollbacks"
+
+
+def restore_counted(incidents: int) -> str:
+    return f"{plural(incidents, 'incident')} resolved in this window, caused by a deploy or not"
+
+
+def failed_attempts(count: int) -> str:
+    return f"{plural(count, 'failed deploy attempt')} (never reached production; in no metric)"
+
+
+def change_up_down(up: bool, amount: str, was: str) -> str:
+    return f"{'↑' if up else '↓'} {amount} (was {was})"
+
+
+def change_none(was: str) -> str:
+    return f"{NO_CHANGE} (was {was})"
+
+
+def bands_source(source: str) -> str:
+    return f"Bands: {source}. Rates and durations are explained by `/dora help`."
 
 
 Rate = ChangeFailureRate | ReworkRate
@@ -41,31 +120,29 @@ class Row:
 def _change(now: float, before: float | None, shown: Callable[[float], str]) -> str:
     """A count's or a duration's move from the previous window, as a percentage of it."""
     if before is None:
-        return messages.DORA_CHANGE_NEW
+        return DORA_CHANGE_NEW
     if now == before:
-        return messages.change_none(shown(before))
+        return change_none(shown(before))
     if before == 0:
-        return messages.DORA_CHANGE_NEW  # a percentage of nothing means nothing
+        return DORA_CHANGE_NEW  # a percentage of nothing means nothing
     relative = abs(now - before) / before
     amount = "<1%" if relative < 0.01 else f"{relative * 100:.0f}%"
-    return messages.change_up_down(now > before, amount, shown(before))
+    return change_up_down(now > before, amount, shown(before))
 
 
 def _rate_change(now: float, before: Rate | None) -> str:
     """A rate's move in percentage points: a relative change of a percentage misleads
     (10% to 15% is "+5 pts", not "+50%"), and 0% before is a fact, not nothing."""
     if before is None:
-        return messages.DORA_CHANGE_NEW
+        return DORA_CHANGE_NEW
     points = round((now - before.rate) * 100, 1)
     if points == 0:
-        return messages.change_none(percent(before.rate))
-    return messages.change_up_down(
-        points > 0, messages.percentage_points(abs(points)), percent(before.rate)
-    )
+        return change_none(percent(before.rate))
+    return change_up_down(points > 0, percentage_points(abs(points)), percent(before.rate))
 
 
 def _durations(metric: Durations) -> str:
-    return messages.median_p90(duration(metric.median_seconds), duration(metric.p90_seconds))
+    return median_p90(duration(metric.median_seconds), duration(metric.p90_seconds))
 
 
 def _median(metric: Durations | None) -> float | None:
@@ -78,12 +155,12 @@ def rows(report: Report) -> list[Row]:
     data, before = report.current, report.previous
     frequency = data.deployment_frequency
     deployments = frequency.count
-    counted = [messages.frequency_counted(deployments, frequency.deploy_days)]
+    counted = [frequency_counted(deployments, frequency.deploy_days)]
     if data.failed_attempts:
-        counted.append(messages.failed_attempts(data.failed_attempts))
+        counted.append(failed_attempts(data.failed_attempts))
     first = Row(
-        messages.METRIC_FREQUENCY,
-        messages.frequency_value(deployments, frequency.per_week),
+        METRIC_FREQUENCY,
+        frequency_value(deployments, frequency.per_week),
         frequency.band,
         _change(deployments, before.deployment_frequency.count, lambda n: f"{n:.0f}"),
         tuple(counted),
@@ -97,11 +174,11 @@ def rows(report: Report) -> list[Row]:
         ]
     else:
         # Nothing to compute from, but recovery may still count incidents of earlier deploys.
-        nothing = (messages.METRIC_LEAD_TIME, messages.METRIC_FAILURE_RATE)
+        nothing = (METRIC_LEAD_TIME, METRIC_FAILURE_RATE)
         per_deployment = [
-            *(Row(name, messages.NO_DEPLOYMENTS, None) for name in nothing),
+            *(Row(name, NO_DEPLOYMENTS, None) for name in nothing),
             _recovery(data, before),
-            Row(messages.METRIC_REWORK, messages.NO_DEPLOYMENTS, None),
+            Row(METRIC_REWORK, NO_DEPLOYMENTS, None),
         ]
     return [first, *per_deployment, _restore(data, before)]
 
@@ -110,33 +187,33 @@ def _rework(data: WindowReport, before: WindowReport) -> Row:
     rework = data.rework_rate
     assert rework is not None  # only called when the window has deployments
     return Row(
-        messages.METRIC_REWORK,
+        METRIC_REWORK,
         percent(rework.rate),
         None,  # DORA publishes no benchmark for rework rate
         _rate_change(rework.rate, before.rework_rate),
-        (messages.rework_counted(rework.rework, rework.deployments),),
+        (rework_counted(rework.rework, rework.deployments),),
     )
 
 
 def _lead_time(data: WindowReport, before: WindowReport, deployments: int) -> Row:
     lead = data.lead_time
     if lead is None:
-        known = messages.lead_counted(0, deployments, 0)
-        return Row(messages.METRIC_LEAD_TIME, messages.NO_CHANGES_KNOWN, None, "", (known,))
-    known = messages.lead_counted(lead.deployments_with_changes, deployments, lead.changes)
+        known = lead_counted(0, deployments, 0)
+        return Row(METRIC_LEAD_TIME, NO_CHANGES_KNOWN, None, "", (known,))
+    known = lead_counted(lead.deployments_with_changes, deployments, lead.changes)
     change = _change(lead.median_seconds, _median(before.lead_time), duration)
-    return Row(messages.METRIC_LEAD_TIME, _durations(lead), lead.band, change, (known,))
+    return Row(METRIC_LEAD_TIME, _durations(lead), lead.band, change, (known,))
 
 
 def _failure_rate(data: WindowReport, before: WindowReport) -> Row:
     failure = data.change_failure_rate
     assert failure is not None  # only called when the window has deployments
     return Row(
-        messages.METRIC_FAILURE_RATE,
+        METRIC_FAILURE_RATE,
         percent(failure.rate),
         failure.band,
         _rate_change(failure.rate, before.change_failure_rate),
-        (messages.failure_counted(failure.failed, failure.deployments),),
+        (failure_counted(failure.failed, failure.deployments),),
     )
 
 
@@ -146,18 +223,18 @@ def _recovery(data: WindowReport, before: WindowReport) -> Row:
         # Recovery also counts incidents of earlier deployments, so an empty result means
         # "no deployments" only when the window had none.
         deployments = data.deployment_frequency.count
-        value = messages.NO_RECOVERIES if deployments else messages.NO_DEPLOYMENTS
-        return Row(messages.METRIC_RECOVERY, value, None)
+        value = NO_RECOVERIES if deployments else NO_DEPLOYMENTS
+        return Row(METRIC_RECOVERY, value, None)
     change = _change(recovery.median_seconds, _median(before.recovery_time), duration)
-    counted = (messages.recovery_counted(recovery.incidents),)
-    return Row(messages.METRIC_RECOVERY, _durations(recovery), recovery.band, change, counted)
+    counted = (recovery_counted(recovery.incidents),)
+    return Row(METRIC_RECOVERY, _durations(recovery), recovery.band, change, counted)
 
 
 def _restore(data: WindowReport, before: WindowReport) -> Row:
     """Time to restore over every incident, shown beside recovery time (SPEC.md)."""
     restore = data.time_to_restore
     if restore is None:
-        return Row(messages.METRIC_RESTORE, messages.NO_RESTORES, None)
+        return Row(METRIC_RESTORE, NO_RESTORES, None)
     change = _change(restore.median_seconds, _median(before.time_to_restore), duration)
-    counted = (messages.restore_counted(restore.incidents),)
-    return Row(messages.METRIC_RESTORE, _durations(restore), None, change, counted)
+    counted = (restore_counted(restore.incidents),)
+    return Row(METRIC_RESTORE, _durations(restore), None, change, counted)

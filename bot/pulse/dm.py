@@ -18,8 +18,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot import messages
 from bot.core.moments import show
+from bot.pulse import text as pulse_text
+from bot.slack import text as slack_text
 from bot.slack.blocks import mrkdwn_text, section
 from storage.pulse_answers import EASE_SCORES, MAX_COMMENT, SINKS, Choices
 
@@ -40,7 +41,7 @@ def ease_action(score: int) -> str:
 
 
 def _sink_option(key: str) -> Option:
-    return Option(value=key, label=messages.PULSE_SINK_LABELS[key])
+    return Option(value=key, label=pulse_text.PULSE_SINK_LABELS[key])
 
 
 def _survey(
@@ -48,7 +49,7 @@ def _survey(
 ) -> list[Block]:
     ease_buttons = [
         ButtonElement(
-            text=messages.pulse_ease_button(score),
+            text=pulse_text.pulse_ease_button(score),
             action_id=ease_action(score),
             value=f"{round_id}:{score}",
             style="primary" if choices.ease == score else None,
@@ -57,12 +58,12 @@ def _survey(
     ]
     # Slack refuses an empty initial_options list, so "nothing ticked" is None.
     ticked = [_sink_option(key) for key in choices.sinks] or None
-    comment = messages.PULSE_EDIT_COMMENT if choices.comment else messages.PULSE_ADD_COMMENT
+    comment = pulse_text.PULSE_EDIT_COMMENT if choices.comment else pulse_text.PULSE_ADD_COMMENT
     blocks: list[Block] = [
         section(intro),
-        section(messages.PULSE_Q_EASE),
+        section(pulse_text.PULSE_Q_EASE),
         ActionsBlock(block_id=f"{EASE_ACTION}:{round_id}", elements=ease_buttons),
-        section(messages.PULSE_Q_SINKS),
+        section(pulse_text.PULSE_Q_SINKS),
         ActionsBlock(
             block_id=f"{SINKS_ACTION}:{round_id}",
             elements=[
@@ -73,22 +74,24 @@ def _survey(
                 )
             ],
         ),
-        section(messages.PULSE_Q_COMMENT),
+        section(pulse_text.PULSE_Q_COMMENT),
         ActionsBlock(
             block_id=f"pulse_more:{round_id}",
             elements=[
                 ButtonElement(text=comment, action_id=COMMENT_ACTION, value=str(round_id)),
-                ButtonElement(text=messages.PULSE_SKIP, action_id=SKIP_ACTION, value=str(round_id)),
                 ButtonElement(
-                    text=messages.PULSE_STOP_ASKING,
+                    text=pulse_text.PULSE_SKIP, action_id=SKIP_ACTION, value=str(round_id)
+                ),
+                ButtonElement(
+                    text=pulse_text.PULSE_STOP_ASKING,
                     action_id=STOP_ACTION,
                     value=str(round_id),
                     style="danger",
                     confirm=ConfirmObject(
-                        title=messages.PULSE_STOP_CONFIRM_TITLE,
-                        text=messages.PULSE_STOP_CONFIRM_TEXT,
-                        confirm=messages.PULSE_STOP_ASKING,
-                        deny=messages.PULSE_STOP_CONFIRM_NO,
+                        title=pulse_text.PULSE_STOP_CONFIRM_TITLE,
+                        text=pulse_text.PULSE_STOP_CONFIRM_TEXT,
+                        confirm=pulse_text.PULSE_STOP_ASKING,
+                        deny=pulse_text.PULSE_STOP_CONFIRM_NO,
                         style="danger",
                     ),
                 ),
@@ -96,8 +99,8 @@ def _survey(
         ),
         ContextBlock(
             elements=[
-                mrkdwn_text(messages.PULSE_ANONYMOUS),
-                mrkdwn_text(messages.pulse_closes(show(closes_at, tz))),
+                mrkdwn_text(pulse_text.PULSE_ANONYMOUS),
+                mrkdwn_text(pulse_text.pulse_closes(show(closes_at, tz))),
             ]
         ),
     ]
@@ -108,14 +111,14 @@ def _survey(
 
 def question_message(round_id: int, closes_at: str, tz: str) -> tuple[str, list[Block]]:
     """The first DM of a round; `closes_at` is UTC text."""
-    blocks = _survey(round_id, closes_at, tz, Choices(), messages.PULSE_DM_INTRO, None)
-    return messages.PULSE_DM_TEXT, blocks
+    blocks = _survey(round_id, closes_at, tz, Choices(), pulse_text.PULSE_DM_INTRO, None)
+    return pulse_text.PULSE_DM_TEXT, blocks
 
 
 def reminder_message(round_id: int, closes_at: str, tz: str) -> tuple[str, list[Block]]:
     """The one reminder: a new DM with the questions again."""
-    blocks = _survey(round_id, closes_at, tz, Choices(), messages.PULSE_DM_REMINDER, None)
-    return messages.PULSE_REMINDER_TEXT, blocks
+    blocks = _survey(round_id, closes_at, tz, Choices(), pulse_text.PULSE_DM_REMINDER, None)
+    return pulse_text.PULSE_REMINDER_TEXT, blocks
 
 
 def answered_message(
@@ -124,39 +127,39 @@ def answered_message(
     """The DM after a choice: the questions with the person's current answers marked, and
     what is saved (or that they skipped)."""
     if choices.skipped:
-        status = messages.PULSE_SKIPPED
+        status = pulse_text.PULSE_SKIPPED
     elif choices.answered:
-        labels = [messages.PULSE_SINK_LABELS[key] for key in choices.sinks]
-        status = messages.pulse_saved(choices.ease, labels, bool(choices.comment))
+        labels = [pulse_text.PULSE_SINK_LABELS[key] for key in choices.sinks]
+        status = pulse_text.pulse_saved(choices.ease, labels, bool(choices.comment))
     else:
         status = None
     if note:
         status = f"{status}\n{note}" if status else note
-    blocks = _survey(round_id, closes_at, tz, choices, messages.PULSE_DM_INTRO, status)
-    return messages.PULSE_DM_TEXT, blocks
+    blocks = _survey(round_id, closes_at, tz, choices, pulse_text.PULSE_DM_INTRO, status)
+    return pulse_text.PULSE_DM_TEXT, blocks
 
 
 def closed_message() -> tuple[str, list[Block]]:
     """What a DM becomes once its round has closed: no buttons, no choices left in it."""
-    return messages.PULSE_CLOSED, [section(messages.PULSE_CLOSED)]
+    return pulse_text.PULSE_CLOSED, [section(pulse_text.PULSE_CLOSED)]
 
 
 def round_closed_message(
     closed_on: str, next_on: str | None, newer_open: bool
 ) -> tuple[str, list[Block]]:
     """A click on a round that has closed: when it closed, and where to answer now."""
-    text = messages.pulse_round_closed(closed_on, next_on, newer_open)
+    text = pulse_text.pulse_round_closed(closed_on, next_on, newer_open)
     return text, [section(text)]
 
 
 def stopped_message(round_id: int) -> tuple[str, list[Block]]:
-    return messages.PULSE_STOPPED_TEXT, [
-        section(messages.PULSE_STOPPED),
+    return pulse_text.PULSE_STOPPED_TEXT, [
+        section(pulse_text.PULSE_STOPPED),
         ActionsBlock(
             block_id=f"pulse_stopped:{round_id}",
             elements=[
                 ButtonElement(
-                    text=messages.PULSE_START_ASKING, action_id=START_ACTION, value=str(round_id)
+                    text=pulse_text.PULSE_START_ASKING, action_id=START_ACTION, value=str(round_id)
                 )
             ],
         ),
@@ -164,7 +167,7 @@ def stopped_message(round_id: int) -> tuple[str, list[Block]]:
 
 
 def restarted_message() -> tuple[str, list[Block]]:
-    return messages.PULSE_RESTARTED, [section(messages.PULSE_RESTARTED)]
+    return pulse_text.PULSE_RESTARTED, [section(pulse_text.PULSE_RESTARTED)]
 
 
 def comment_modal(round_id: int, channel_id: str, message_ts: str, comment: str | None) -> View:
@@ -173,17 +176,17 @@ def comment_modal(round_id: int, channel_id: str, message_ts: str, comment: str 
     return View(
         type="modal",
         callback_id=COMMENT_MODAL,
-        title=messages.PULSE_MODAL_TITLE,
-        submit=messages.MODAL_SUBMIT,
-        close=messages.MODAL_CANCEL,
+        title=pulse_text.PULSE_MODAL_TITLE,
+        submit=slack_text.MODAL_SUBMIT,
+        close=slack_text.MODAL_CANCEL,
         private_metadata=json.dumps(
             {"round_id": round_id, "channel_id": channel_id, "message_ts": message_ts}
         ),
         blocks=[
-            section(messages.PULSE_COMMENT_NOTE),
+            section(pulse_text.PULSE_COMMENT_NOTE),
             InputBlock(
                 block_id=COMMENT_BLOCK,
-                label=messages.PULSE_COMMENT_LABEL,
+                label=pulse_text.PULSE_COMMENT_LABEL,
                 optional=True,
                 element=PlainTextInputElement(
                     action_id="value",

@@ -15,11 +15,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
-from bot import messages
 from bot.core.moments import show, utc_text
 from bot.deps import Deps
 from bot.pulse import dm as pulse_dm
 from bot.pulse import schedule as pulse_schedule
+from bot.pulse import text as pulse_text
 from bot.pulse.logs import private
 from bot.slack import modals
 from bot.slack.replies import ephemeral
@@ -41,7 +41,7 @@ def round_of(value: str) -> int | None:
 def _refusal(deps: Deps, error: Refused) -> tuple[str, list[Block]]:
     state = error.round
     if error.reason != "closed" or state is None:
-        return messages.PULSE_NOT_INVITED, []
+        return pulse_text.PULSE_NOT_INVITED, []
     db = deps.store.db
     survey = pulse.get_survey(db, state.survey_id) if state.survey_active else None
     current = pulse.open_round_of(db, state.survey_id)
@@ -180,7 +180,7 @@ def register(app: App, deps: Deps) -> None:
             return
         comment = modals.values(view).get(pulse_dm.COMMENT_BLOCK, "")
         if len(comment) > store.MAX_COMMENT:
-            problem = messages.pulse_comment_too_long(len(comment), store.MAX_COMMENT)
+            problem = pulse_text.pulse_comment_too_long(len(comment), store.MAX_COMMENT)
             ack(response_action="errors", errors={pulse_dm.COMMENT_BLOCK: problem})
             return
         try:
@@ -229,5 +229,5 @@ def _still_open(
         choices = store.current(deps.store.db, state.id, user_id, utc_text(deps.clock.now()))
     except Refused:
         return None
-    note = messages.PULSE_RESTARTED
+    note = pulse_text.PULSE_RESTARTED
     return pulse_dm.answered_message(state.id, state.closes_at, deps.tz, choices, note)

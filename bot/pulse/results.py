@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 from slack_sdk.models.blocks import Block, DividerBlock
 
-from bot import messages
 from bot.config import Config
 from bot.core.moments import show
+from bot.core.wording import mrkdwn
 from bot.deps import Deps
-from bot.messages import mrkdwn
+from bot.pulse import text as pulse_text
 from bot.slack.replies import MAX_BLOCKS, text_blocks
 from storage import pulse_answers as store
 from storage.pulse_answers import EASE_SCORES, SINKS, Answer, RoundRow
@@ -127,55 +127,57 @@ def _latest_change(results: Sequence[RoundResult], needed: int) -> Change | None
 
 
 def _labelled(moves: Sequence[tuple[str, float, float]]) -> list[tuple[str, float, float]]:
-    return [(messages.PULSE_SINK_LABELS[sink], a, b) for sink, a, b in moves]
+    return [(pulse_text.PULSE_SINK_LABELS[sink], a, b) for sink, a, b in moves]
 
 
 def _change_lines(change: Change, tz: str) -> list[str]:
-    lines = [messages.pulse_change_heading(show(change.previous.round.opened_at, tz))]
+    lines = [pulse_text.pulse_change_heading(show(change.previous.round.opened_at, tz))]
     if change.ease is not None:
-        lines.append(messages.pulse_ease_change(*change.ease))
+        lines.append(pulse_text.pulse_ease_change(*change.ease))
     if change.rising:
-        lines.append(messages.pulse_sinks_moved(True, _labelled(change.rising)))
+        lines.append(pulse_text.pulse_sinks_moved(True, _labelled(change.rising)))
     if change.falling:
-        lines.append(messages.pulse_sinks_moved(False, _labelled(change.falling)))
+        lines.append(pulse_text.pulse_sinks_moved(False, _labelled(change.falling)))
     if not (change.rising or change.falling):
-        lines.append(messages.pulse_sinks_steady(SINK_MOVE_POINTS))
+        lines.append(pulse_text.pulse_sinks_steady(SINK_MOVE_POINTS))
     return lines
 
 
 def _round_lines(result: RoundResult, needed: int, tz: str) -> list[str]:
     row = result.round
-    lines = [messages.pulse_round_heading(show(row.opened_at, tz))]
+    lines = [pulse_text.pulse_round_heading(show(row.opened_at, tz))]
     if row.closed_at is None:
         missing = max(0, needed - result.respondents)
         lines.append(
-            messages.pulse_round_open(show(row.closes_at, tz), result.respondents, missing)
+            pulse_text.pulse_round_open(show(row.closes_at, tz), result.respondents, missing)
         )
         return lines
     if not may_show(result, needed):
         lines.append(
-            messages.pulse_round_hidden(show(row.closed_at, tz), result.respondents, needed)
+            pulse_text.pulse_round_hidden(show(row.closed_at, tz), result.respondents, needed)
         )
         return lines
-    lines.append(messages.pulse_round_shown(show(row.closed_at, tz), result.respondents))
+    lines.append(pulse_text.pulse_round_shown(show(row.closed_at, tz), result.respondents))
     mean = result.ease_mean
     if mean is None:
-        lines.append(messages.PULSE_NO_EASE)
+        lines.append(pulse_text.PULSE_NO_EASE)
     else:
-        lines.append(messages.pulse_ease_mean(mean, result.rated))
+        lines.append(pulse_text.pulse_ease_mean(mean, result.rated))
         widest = max(result.ease_counts)
         for score, count in zip(EASE_SCORES, result.ease_counts, strict=True):
             bar = "█" * round(count / widest * BAR_WIDTH)
-            lines.append(messages.pulse_ease_bar(score, bar, count))
-    lines.append(messages.PULSE_SINKS_HEADING)
+            lines.append(pulse_text.pulse_ease_bar(score, bar, count))
+    lines.append(pulse_text.PULSE_SINKS_HEADING)
     named = sorted((s for s in SINKS if result.sink_counts[s]), key=lambda s: -result.share(s))
     for sink in named:
-        label = messages.PULSE_SINK_LABELS[sink]
-        lines.append(messages.pulse_sink_share(label, result.share(sink), result.sink_counts[sink]))
+        label = pulse_text.PULSE_SINK_LABELS[sink]
+        lines.append(
+            pulse_text.pulse_sink_share(label, result.share(sink), result.sink_counts[sink])
+        )
     if not named:
-        lines.append(messages.PULSE_NO_SINKS)
+        lines.append(pulse_text.PULSE_NO_SINKS)
     if result.comments:
-        lines.append(messages.pulse_comments_heading(len(result.comments)))
+        lines.append(pulse_text.pulse_comments_heading(len(result.comments)))
         for comment in result.comments:
             # Shown as written, but never as mentions or links.
             lines.append("\n".join(f"> {line}" for line in mrkdwn(comment).split("\n")))
@@ -187,9 +189,9 @@ def results_reply(deps: Deps, channel_id: str, rounds: int) -> tuple[str, list[B
     saying why not, after the change from the previous shown round."""
     results = _results(deps, channel_id, max(rounds, COMPARE_ROUNDS))
     if not results:
-        return messages.PULSE_NO_ROUNDS, text_blocks(messages.PULSE_NO_ROUNDS)
+        return pulse_text.PULSE_NO_ROUNDS, text_blocks(pulse_text.PULSE_NO_ROUNDS)
     needed = threshold(deps.config)
-    header = messages.pulse_results_header(channel_id, needed)
+    header = pulse_text.pulse_results_header(channel_id, needed)
     blocks = text_blocks(header)
     change = _latest_change(results, needed)
     if change is not None:
@@ -197,7 +199,7 @@ def results_reply(deps: Deps, channel_id: str, rounds: int) -> tuple[str, list[B
     for result in results[:rounds]:
         blocks += [DividerBlock(), *text_blocks("\n".join(_round_lines(result, needed, deps.tz)))]
     if len(blocks) > MAX_BLOCKS:
-        blocks = [*blocks[: MAX_BLOCKS - 1], *text_blocks(messages.PULSE_RESULTS_TRUNCATED)]
+        blocks = [*blocks[: MAX_BLOCKS - 1], *text_blocks(pulse_text.PULSE_RESULTS_TRUNCATED)]
     return header, blocks
 
 
@@ -212,19 +214,19 @@ def summary_lines(deps: Deps, channel_id: str | None) -> list[str]:
     change = compare(latest, shown[1]) if len(shown) > 1 else None
     assert latest.round.closed_at is not None
     lines = [
-        messages.pulse_summary_heading(show(latest.round.closed_at, deps.tz), latest.respondents)
+        pulse_text.pulse_summary_heading(show(latest.round.closed_at, deps.tz), latest.respondents)
     ]
     if latest.ease_mean is not None:
         delta = change.ease[1] - change.ease[0] if change and change.ease else None
-        lines.append(messages.pulse_summary_ease(latest.ease_mean, delta))
+        lines.append(pulse_text.pulse_summary_ease(latest.ease_mean, delta))
     named = sorted((s for s in SINKS if latest.sink_counts[s]), key=lambda s: -latest.share(s))
     if named:
-        top = [(messages.PULSE_SINK_LABELS[s], latest.share(s)) for s in named[:TOP_SINKS]]
-        lines.append(messages.pulse_summary_sinks(top))
+        top = [(pulse_text.PULSE_SINK_LABELS[s], latest.share(s)) for s in named[:TOP_SINKS]]
+        lines.append(pulse_text.pulse_summary_sinks(top))
     if change is not None and change.rising:
-        lines.append(messages.pulse_sinks_moved(True, _labelled(change.rising)))
+        lines.append(pulse_text.pulse_sinks_moved(True, _labelled(change.rising)))
     if change is not None and change.falling:
-        lines.append(messages.pulse_sinks_moved(False, _labelled(change.falling)))
+        lines.append(pulse_text.pulse_sinks_moved(False, _labelled(change.falling)))
     if latest.comments:
-        lines.append(messages.pulse_summary_comments(len(latest.comments)))
+        lines.append(pulse_text.pulse_summary_comments(len(latest.comments)))
     return lines

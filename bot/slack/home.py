@@ -12,11 +12,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock
 from slack_sdk.models.views import View
 
-from bot import messages
 from bot.core.moments import utc_text
 from bot.core.windows import last_days
+from bot.core.wording import mrkdwn
 from bot.deps import Deps
-from bot.messages import mrkdwn
+from bot.slack import text as slack_text
 from bot.slack.replies import text_blocks
 from commands import dora, incident
 from storage.services import top_services
@@ -38,9 +38,9 @@ def _metrics(deps: Deps) -> list[Block]:
         deps.config.production_environments,
         TOP_SERVICES,
     )
-    lines = [messages.home_top_service(mrkdwn(s), n) for s, n in top]
-    lines = lines or [messages.HOME_NO_DEPLOYMENTS]
-    return [*blocks, *text_blocks("\n".join([messages.HOME_TOP_SERVICES, *lines]))]
+    lines = [slack_text.home_top_service(mrkdwn(s), n) for s, n in top]
+    lines = lines or [slack_text.HOME_NO_DEPLOYMENTS]
+    return [*blocks, *text_blocks("\n".join([slack_text.HOME_TOP_SERVICES, *lines]))]
 
 
 def view(deps: Deps) -> View:
@@ -49,8 +49,8 @@ def view(deps: Deps) -> View:
     return View(
         type="home",
         blocks=[
-            HeaderBlock(text=messages.HOME_TITLE),
-            *text_blocks(messages.HOME_INTRO),
+            HeaderBlock(text=slack_text.HOME_TITLE),
+            *text_blocks(slack_text.HOME_INTRO),
             DividerBlock(),
             *_metrics(deps),
             DividerBlock(),

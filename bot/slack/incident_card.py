@@ -15,9 +15,9 @@ from slack_sdk.models.blocks import (
     ContextBlock,
 )
 
-from bot import messages
 from bot.core.moments import duration, from_utc_text, show
-from bot.messages import mrkdwn
+from bot.core.wording import mrkdwn
+from bot.slack import text as slack_text
 from bot.slack.blocks import mrkdwn_text, section
 from storage import deploys, incidents
 from storage.records import Deploy, Incident
@@ -49,7 +49,7 @@ def shown_title(incident: Incident, channel_id: str | None) -> str:
     An incident opened in a private channel keeps its title to that channel; elsewhere it
     is "Incident #N (private channel)", still listed and counted."""
     if incidents.opened_in_private(incident) and incident.channel_id != channel_id:
-        return messages.private_incident(incident.id)
+        return slack_text.private_incident(incident.id)
     return mrkdwn(incident.title)
 
 
@@ -70,11 +70,11 @@ def channel_is_private(client: WebClient, channel_id: str) -> bool | None:
 def link_text(linked: Linked, tz: str) -> str:
     incident, deploy = linked.incident, linked.deploy
     if deploy is not None:
-        what = mrkdwn(messages.describe_deploy(deploy))
-        return messages.caused_by(deploy.id, what, show(deploy.deployed_at, tz))
+        what = mrkdwn(slack_text.describe_deploy(deploy))
+        return slack_text.caused_by(deploy.id, what, show(deploy.deployed_at, tz))
     if incident.cause == "none":
-        return messages.NO_DEPLOY_CAUSED
-    return messages.not_linked(mrkdwn(incident.service), show(incident.started_at, tz))
+        return slack_text.NO_DEPLOY_CAUSED
+    return slack_text.not_linked(mrkdwn(incident.service), show(incident.started_at, tz))
 
 
 def card(linked: Linked, tz: str) -> tuple[str, list[Block]]:
@@ -83,21 +83,21 @@ def card(linked: Linked, tz: str) -> tuple[str, list[Block]]:
     service, title = mrkdwn(incident.service), mrkdwn(incident.title)
     if incident.resolved_at:
         took = from_utc_text(incident.resolved_at) - from_utc_text(incident.started_at)
-        text = messages.incident_resolved_title(
+        text = slack_text.incident_resolved_title(
             incident.id, service, title, duration(took.in_seconds())
         )
     else:
-        text = messages.incident_opened(incident.id, service, title, incident.severity)
-    times = [messages.started_at(show(incident.started_at, tz))]
+        text = slack_text.incident_opened(incident.id, service, title, incident.severity)
+    times = [slack_text.started_at(show(incident.started_at, tz))]
     if incident.resolved_at:
-        times.append(messages.resolved_at(show(incident.resolved_at, tz)))
+        times.append(slack_text.resolved_at(show(incident.resolved_at, tz)))
     blocks: list[Block] = [
         section(text),
         section(link_text(linked, tz)),
         ActionsBlock(
             elements=[
                 ButtonElement(
-                    text=messages.CHANGE_LINK,
+                    text=slack_text.CHANGE_LINK,
                     action_id=LINK_ACTION,
                     value=str(incident.id),
                 )

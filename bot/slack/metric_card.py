@@ -9,33 +9,34 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
 )
 
-from bot import messages
 from bot.core.moments import show
-from bot.messages import mrkdwn
+from bot.core.wording import mrkdwn
+from bot.metrics import words as metric_words
 from bot.metrics.definitions import SOURCE
 from bot.metrics.report import Report
 from bot.metrics.words import Row, rows
+from bot.slack import text as slack_text
 from bot.slack.blocks import mrkdwn_text, section
 
 
 def _text(row: Row) -> str:
     """A row as mrkdwn: the headline, then the change and what it counted."""
     details = " · ".join(d for d in (row.change, *row.counted[:1]) if d)
-    lines = [messages.dora_metric(row.name, row.value, row.band), details, *row.counted[1:]]
+    lines = [slack_text.dora_metric(row.name, row.value, row.band), details, *row.counted[1:]]
     return "\n".join(line for line in lines if line)
 
 
 def card(data: Report, tz: str, shared_by: str | None = None) -> tuple[str, list[Block]]:
     """The /dora reply (also the App Home's metrics): a plain-text fallback and its blocks."""
     window, previous = data.window, data.previous_window
-    title = messages.report_title(data.service, data.environment)
-    when = messages.report_window(
+    title = metric_words.report_title(data.service, data.environment)
+    when = metric_words.report_window(
         show(window.start, tz), show(window.end, tz), show(previous.start, tz)
     )
     sections = [_text(row) for row in rows(data)]
-    notes = [messages.bands_source(SOURCE)]
+    notes = [metric_words.bands_source(SOURCE)]
     if shared_by:
-        notes.append(messages.shared_by(shared_by))
+        notes.append(slack_text.shared_by(shared_by))
     blocks: list[Block] = [
         HeaderBlock(text=title),
         ContextBlock(elements=[mrkdwn_text(when)]),

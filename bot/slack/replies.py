@@ -11,8 +11,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block, ContextBlock
 
-from bot import messages
 from bot.core.errors import UsageError
+from bot.slack import text as slack_text
 from bot.slack.blocks import mrkdwn_text, section
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def text_blocks(text: str, max_blocks: int = MAX_BLOCKS) -> list[Block]:
     if len(chunks) > max_blocks:
         kept = chunks[: max_blocks - 1]
         left = sum(started for _, started in chunks) - sum(started for _, started in kept)
-        chunks = [*kept, (messages.more_lines(left), 0)]
+        chunks = [*kept, (slack_text.more_lines(left), 0)]
     return [section(chunk) for chunk, _ in chunks]
 
 
@@ -88,7 +88,7 @@ def ephemeral(text: str, blocks: Sequence[Block] | None = None) -> dict[str, Any
 
 
 def usage(error: UsageError) -> dict[str, Any]:
-    return ephemeral(messages.usage_reply(error.problem, error.example))
+    return ephemeral(slack_text.usage_reply(error.problem, error.example))
 
 
 def post_in_channel(
@@ -129,7 +129,7 @@ def post_in_channel(
 def _tell_post_failed(
     respond: Callable[..., Any], channel_id: str, text: str, blocks: Sequence[Block], code: str
 ) -> None:
-    note = messages.post_failed(channel_id, code)
+    note = slack_text.post_failed(channel_id, code)
     try:
         respond(
             **ephemeral(
@@ -152,10 +152,10 @@ def post_or_tell(
     except SlackApiError as error:
         code = error.response.get("error", "")
         if code in CANNOT_POST:
-            told = messages.could_not_post(channel_id, text)
+            told = slack_text.could_not_post(channel_id, text)
         else:
             log.warning("chat.postMessage to %s failed (%s); telling %s by DM", channel_id,
                         code, user_id)  # fmt: skip
-            told = f"{text}\n{messages.post_failed(channel_id, code)}"
+            told = f"{text}\n{slack_text.post_failed(channel_id, code)}"
     client.chat_postMessage(channel=user_id, text=told, blocks=list(blocks))
     return None

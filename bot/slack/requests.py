@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl
 
-from bot import messages
+from bot.core import wording
+from bot.slack import text as slack_text
 from bot.sources.http import BadJson, json_object
 
 SLACK_SENDER = "Slack request"
@@ -21,7 +22,7 @@ def slack_problem(body: bytes, content_type: str) -> str | None:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        return messages.SLACK_BODY_NOT_UTF8
+        return slack_text.SLACK_BODY_NOT_UTF8
     try:
         if content_type == "application/json" or text.startswith("{"):
             json_object(text, "The body", SLACK_SENDER)
@@ -39,10 +40,10 @@ def envelope_problem(kind: str, payload: Any) -> str | None:
     """Why a payload of this Socket Mode envelope type (the same kinds arrive over HTTP)
     cannot be what Slack sends, or None."""
     if not isinstance(payload, dict):
-        return messages.not_json_object("The payload", SLACK_SENDER)
+        return wording.not_json_object("The payload", SLACK_SENDER)
     if kind == "slash_commands":
         missing = [name for name in COMMAND_FIELDS if not payload.get(name)]
-        return messages.slack_command_missing(missing) if missing else None
+        return slack_text.slack_command_missing(missing) if missing else None
     if kind == "interactive" and not isinstance(payload.get("type"), str):
-        return messages.SLACK_PAYLOAD_NO_TYPE
+        return slack_text.SLACK_PAYLOAD_NO_TYPE
     return None

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from bot import messages
+from bot.core import wording
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -41,15 +41,15 @@ def json_object(text: str | bytes, where: str, sender: str) -> dict[str, Any]:
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError:
-            raise BadJson(messages.not_json_object(where, sender)) from None
+            raise BadJson(wording.not_json_object(where, sender)) from None
     if _depth(text) > MAX_JSON_DEPTH:
-        raise BadJson(messages.json_too_deep(where, MAX_JSON_DEPTH))
+        raise BadJson(wording.json_too_deep(where, MAX_JSON_DEPTH))
     try:
         found = json.loads(text)
     except ValueError:
-        raise BadJson(messages.not_json_object(where, sender)) from None
+        raise BadJson(wording.not_json_object(where, sender)) from None
     if not isinstance(found, dict):
-        raise BadJson(messages.not_json_object(where, sender))
+        raise BadJson(wording.not_json_object(where, sender))
     return found
 
 

@@ -20,22 +20,21 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
 )
 
-from bot import messages
 from bot.core.moments import show, utc_text
 from bot.core.weeks import iso_week, week_label, weeks_ending
+from bot.core.wording import mrkdwn, percent
 from bot.deps import Deps
-from bot.messages import mrkdwn
 from bot.metrics import stability
 from bot.metrics.report import Report
 from bot.metrics.report import build as build_report
 from bot.metrics.stability import Check, Outcome, ServiceRise, Thresholds
 from bot.metrics.terminal import render
-from bot.metrics.words import percent
 from bot.pulse import results as pulse_results
 from bot.slack.blocks import mrkdwn_text, section
 from bot.slack.incident_card import shown_title
 from bot.slack.metric_card import card
 from bot.slack.replies import text_blocks
+from bot.summary import text as summary_text
 from bot.summary.chart import Trend, trend_png, weekly_trend
 from storage import summaries
 from storage.records import Incident
@@ -66,12 +65,12 @@ def parse_week(text: str) -> tuple[int, int]:
     value = text.strip()
     match = _WEEK.match(value)
     if not match:
-        raise BadWeek(messages.summary_bad_week(text))
+        raise BadWeek(summary_text.summary_bad_week(text))
     year, week = int(match.group(1)), int(match.group(2))
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise BadWeek(messages.summary_week_years(text, FIRST_YEAR, LAST_YEAR))
+        raise BadWeek(summary_text.summary_week_years(text, FIRST_YEAR, LAST_YEAR))
     if not 1 <= week <= weeks_in(year):
-        raise BadWeek(messages.summary_no_such_week(text, year, weeks_in(year)))
+        raise BadWeek(summary_text.summary_no_such_week(text, year, weeks_in(year)))
     return year, week
 
 
@@ -90,7 +89,7 @@ def complete_week(text: str | None, now: pendulum.DateTime, tz: str) -> tuple[in
         return last
     year, week = parse_week(text)
     if (year, week) > last:
-        raise BadWeek(messages.summary_week_not_over(week_label(year, week), week_label(*last)))
+        raise BadWeek(summary_text.summary_week_not_over(week_label(year, week), week_label(*last)))
     return year, week
 
 
@@ -173,7 +172,7 @@ def _rate(rate: float | None) -> str:
 def _failures(check: Check) -> str | None:
     if check.failure_p is None:
         return None
-    return messages.check_failures(
+    return summary_text.check_failures(
         check.failure_rising,
         _rate(check.baseline_rate),
         _rate(check.recent_rate),
@@ -191,47 +190,49 @@ def _look_first(check: Check, name: Callable[[str], str]) -> str:
     named = [
         (name(s.service), _rate(s.baseline_rate), _rate(s.recent_rate)) for s in check.services
     ]
-    return " " + messages.check_look_first(named)
+    return " " + summary_text.check_look_first(named)
 
 
 def check_text(check: Check, name: Callable[[str], str] = str) -> tuple[str, str]:
     """The check as a headline and a sentence with its figures and p-values; `name` writes
-    a service's name (messages.mrkdwn for Slack)."""
+    a service's name (wording.mrkdwn for Slack)."""
     before, now = check.baseline_per_week, check.recent_per_week
     k_r, k_b = check.recent_deployments, check.baseline_deployments
     failures = _failures(check)
     if check.outcome is Outcome.THIN_DATA:
         headline = (
-            messages.CHECK_BOTH_THIN_HEADLINE
+            summary_text.CHECK_BOTH_THIN_HEADLINE
             if check.frequency_rising and check.failure_rising
-            else messages.CHECK_THIN_HEADLINE
+            else summary_text.CHECK_THIN_HEADLINE
         )
-        shortfalls = [messages.check_shortfall(s.failed, s.need, s.have) for s in check.shortfalls]
-        return headline, messages.check_thin(shortfalls)
+        shortfalls = [
+            summary_text.check_shortfall(s.failed, s.need, s.have) for s in check.shortfalls
+        ]
+        return headline, summary_text.check_thin(shortfalls)
     if check.outcome is Outcome.NO_CHANGE:
-        body = messages.check_no_change(before, now, k_r, k_b, check.frequency_p, failures)
-        return messages.CHECK_NO_CHANGE_HEADLINE, body
+        body = summary_text.check_no_change(before, now, k_r, k_b, check.frequency_p, failures)
+        return summary_text.CHECK_NO_CHANGE_HEADLINE, body
     if check.outcome is Outcome.FAILURES_RISING:
         assert failures is not None
-        body = messages.check_failures_rising(failures, before, now, k_r, k_b)
-        return messages.CHECK_FAILURES_HEADLINE, body + _look_first(check, name)
+        body = summary_text.check_failures_rising(failures, before, now, k_r, k_b)
+        return summary_text.CHECK_FAILURES_HEADLINE, body + _look_first(check, name)
     assert check.frequency_p is not None
-    deploys = messages.check_deploys_rose(before, now, k_r, k_b, check.frequency_p)
+    deploys = summary_text.check_deploys_rose(before, now, k_r, k_b, check.frequency_p)
     if check.outcome is Outcome.GOOD_NEWS:
-        body = messages.check_good_news(deploys, failures or messages.CHECK_NO_BASELINE)
-        return messages.CHECK_GOOD_NEWS_HEADLINE, body
+        body = summary_text.check_good_news(deploys, failures or summary_text.CHECK_NO_BASELINE)
+        return summary_text.CHECK_GOOD_NEWS_HEADLINE, body
     assert failures is not None
-    flag = messages.check_flag(deploys, failures)
-    return messages.CHECK_FLAG_HEADLINE, flag + _look_first(check, name)
+    flag = summary_text.check_flag(deploys, failures)
+    return summary_text.CHECK_FLAG_HEADLINE, flag + _look_first(check, name)
 
 
 def _incident_lines(summary: Summary, slack: bool) -> list[str]:
     """For Slack (`slack`), mrkdwn that shows a private channel's titles only in that
     channel; for the terminal (operators), the real text."""
     if not summary.open_incidents:
-        return [messages.SUMMARY_NO_INCIDENTS]
+        return [summary_text.SUMMARY_NO_INCIDENTS]
     lines = [
-        messages.summary_incident(
+        summary_text.summary_incident(
             i.id,
             mrkdwn(i.service) if slack else i.service,
             shown_title(i, summary.channel) if slack else i.title,
@@ -242,14 +243,16 @@ def _incident_lines(summary: Summary, slack: bool) -> list[str]:
     ]
     if summary.open_total > len(summary.open_incidents):
         lines.append(
-            messages.summary_more_incidents(summary.open_total - len(summary.open_incidents))
+            summary_text.summary_more_incidents(summary.open_total - len(summary.open_incidents))
         )
     return lines
 
 
 def _span(summary: Summary) -> str:
     window = summary.metrics.window
-    return messages.summary_week_span(show(window.start, summary.tz), show(window.end, summary.tz))
+    return summary_text.summary_week_span(
+        show(window.start, summary.tz), show(window.end, summary.tz)
+    )
 
 
 # ---- Slack ---------------------------------------------------------------------------------
@@ -258,12 +261,12 @@ def _span(summary: Summary) -> str:
 def slack_message(summary: Summary) -> tuple[str, list[Block]]:
     """A plain-text fallback (what notifications show) and the Block Kit message. The chart
     is not in it: the poster uploads chart_png beside it."""
-    title = messages.summary_title(summary.label, summary.service)
+    title = summary_text.summary_title(summary.label, summary.service)
     headline, body = check_text(summary.check, mrkdwn)
     check = f"{_EMOJI.get(summary.check.outcome, '')}*{headline}* {body}"
     # The /dora card without its own title and window line: the summary's say the same.
     _, (_, _, *metric_blocks) = card(summary.metrics, summary.tz)
-    incidents = "\n".join([f"*{messages.SUMMARY_INCIDENTS}*", *_incident_lines(summary, True)])
+    incidents = "\n".join([f"*{summary_text.SUMMARY_INCIDENTS}*", *_incident_lines(summary, True)])
     on_top = summary.check.outcome in _AT_THE_TOP
     blocks: list[Block] = [HeaderBlock(text=title)]
     if on_top:
@@ -274,10 +277,10 @@ def slack_message(summary: Summary) -> tuple[str, list[Block]]:
         *text_blocks(incidents),
     ]
     if summary.pulse:
-        blocks += text_blocks("\n".join([f"*{messages.SUMMARY_PULSE}*", *summary.pulse]))
+        blocks += text_blocks("\n".join([f"*{summary_text.SUMMARY_PULSE}*", *summary.pulse]))
     if not on_top:
         blocks.append(section(check))
-    chart = messages.summary_chart(summary.trend.weeks[0], summary.trend.weeks[-1])
+    chart = summary_text.summary_chart(summary.trend.weeks[0], summary.trend.weeks[-1])
     blocks.append(ContextBlock(elements=[mrkdwn_text(chart)]))
     # The header is plain_text, the fallback (what notifications show) mrkdwn.
     return f"{mrkdwn(title)}\n{headline} {body}", blocks
@@ -287,7 +290,7 @@ def slack_message(summary: Summary) -> tuple[str, list[Block]]:
 
 
 def _titled(heading: str, lines: list[str]) -> str:
-    return "\n".join([messages.summary_heading(heading), *lines])
+    return "\n".join([summary_text.summary_heading(heading), *lines])
 
 
 def terminal_text(summary: Summary) -> str:
@@ -295,17 +298,19 @@ def terminal_text(summary: Summary) -> str:
     trend = summary.trend
     headline, body = check_text(summary.check)
     counts = zip(trend.weeks, trend.deployments, trend.failure_rates, strict=True)
-    trend_lines = [messages.demo_trend_line(w, n, _rate(rate)) for w, n, rate in counts]
-    title = messages.summary_title(summary.label, summary.service)
+    trend_lines = [summary_text.demo_trend_line(w, n, _rate(rate)) for w, n, rate in counts]
+    title = summary_text.summary_title(summary.label, summary.service)
     sections = [
         _titled(title, [_span(summary)]),
-        _titled(messages.SUMMARY_CHECK, [f"{headline} {body}"]),
+        _titled(summary_text.SUMMARY_CHECK, [f"{headline} {body}"]),
         render(summary.metrics, summary.tz),
-        "\n".join([messages.summary_trend_heading(trend.weeks[0], trend.weeks[-1]), *trend_lines]),
-        _titled(messages.SUMMARY_INCIDENTS, _incident_lines(summary, False)),
+        "\n".join(
+            [summary_text.summary_trend_heading(trend.weeks[0], trend.weeks[-1]), *trend_lines]
+        ),
+        _titled(summary_text.SUMMARY_INCIDENTS, _incident_lines(summary, False)),
     ]
     if summary.pulse:
-        sections.append(_titled(messages.SUMMARY_PULSE, summary.pulse))
+        sections.append(_titled(summary_text.SUMMARY_PULSE, summary.pulse))
     return "\n\n".join(sections)
 
 

@@ -14,9 +14,9 @@ from typing import IO, TYPE_CHECKING
 
 import sqlite_utils
 
-from bot import messages
 from bot.core.moments import utc_text
 from bot.core.weeks import iso_week, week_label, weeks_ending
+from bot.summary import text as summary_text
 from storage.metrics import deployments as weekly_deployments
 
 if TYPE_CHECKING:
@@ -79,20 +79,20 @@ def trend_figure(
     FigureCanvasAgg(figure)
     bars = figure.add_subplot()
     x = list(range(len(weeks)))
-    bars.bar(x, deployments, color=BAR_COLOUR, label=messages.CHART_DEPLOYMENTS)
-    bars.set_ylabel(messages.CHART_DEPLOYMENTS, color=BAR_COLOUR)
+    bars.bar(x, deployments, color=BAR_COLOUR, label=summary_text.CHART_DEPLOYMENTS)
+    bars.set_ylabel(summary_text.CHART_DEPLOYMENTS, color=BAR_COLOUR)
     bars.yaxis.set_major_locator(MaxNLocator(integer=True))
     bars.set_xticks(x, list(weeks), rotation=45, ha="right", fontsize=8)
-    bars.set_title(messages.CHART_TITLE)
+    bars.set_title(summary_text.CHART_TITLE)
 
     line = bars.twinx()
     # NaN leaves a gap: a week without deployments has no failure rate, not a rate of 0.
     percents = [math.nan if r is None else r * 100 for r in failure_rates]
-    line.plot(x, percents, color=LINE_COLOUR, marker="o", label=messages.CHART_FAILURE_RATE)
+    line.plot(x, percents, color=LINE_COLOUR, marker="o", label=summary_text.CHART_FAILURE_RATE)
     known = [p for p in percents if not math.isnan(p)]
     line.set_ylim(0, max([20.0, *known]) * 1.15)
     line.yaxis.set_major_formatter(PercentFormatter(decimals=0))
-    line.set_ylabel(messages.CHART_FAILURE_RATE, color=LINE_COLOUR)
+    line.set_ylabel(summary_text.CHART_FAILURE_RATE, color=LINE_COLOUR)
 
     handles = bars.get_legend_handles_labels()[0] + line.get_legend_handles_labels()[0]
     bars.legend(handles=handles, loc="upper left", fontsize=8)

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import messages
 from bot.core.moments import utc_text
 from bot.deps import Deps
 from bot.summary import build as summary
+from bot.summary import text as summary_text
 from storage import subscriptions
 
 log = logging.getLogger(__name__)
@@ -138,7 +138,7 @@ def _upload_chart(client: WebClient, channel: str, built: summary.Summary, label
             channel=channel,
             file=summary.chart_png(built),
             filename=f"shipshape-{label}.png",
-            title=messages.summary_chart_title(label),
+            title=summary_text.summary_chart_title(label),
         )
     except Exception:
         log.exception("summary for %s of %s posted, but its chart was not uploaded",

@@ -34,11 +34,11 @@ from github.Deployment import Deployment
 from github.DeploymentStatus import DeploymentStatus as GithubStatus
 from github.Repository import Repository
 
-from bot import messages
 from bot.core.moments import from_utc_text, show, utc_text
 from bot.deps import Deps
 from bot.sources.github import api as github_api
 from bot.sources.github import events as github_events
+from bot.sources.github import text as github_text
 from bot.sources.github.api import Calls, Stopped, commit_time
 from bot.sources.github.events import FINISHED_STATES, DeploymentStatus
 from storage import deploys, github, shipping
@@ -454,21 +454,23 @@ def sync(
         if _is_rate_limit(error):
             reset_at = _rate_limit_reset(error, deps.clock.now())
             raise RateLimited(
-                messages.github_rate_limited(repo, reset_at and show(reset_at, deps.tz)),
+                github_text.github_rate_limited(repo, reset_at and show(reset_at, deps.tz)),
                 result,
                 reset_at,
             ) from None
         if isinstance(error, BadCredentialsException):
-            message = messages.github_bad_credentials(config.github_api_url)
+            message = github_text.github_bad_credentials(config.github_api_url)
         elif isinstance(error, UnknownObjectException) and not run.default_branch:
-            message = messages.github_repo_not_found(repo, config.github_api_url)
+            message = github_text.github_repo_not_found(repo, config.github_api_url)
         else:
-            message = messages.github_refused(repo, error.status, error.message or str(error.data))
+            message = github_text.github_refused(
+                repo, error.status, error.message or str(error.data)
+            )
         raise SyncError(message, result) from None
     except requests.RequestException as error:
         hold()
         raise SyncError(
-            messages.github_unreachable(config.github_api_url, str(error)), result
+            github_text.github_unreachable(config.github_api_url, str(error)), result
         ) from None
     cursor = utc_text(run.cursor())
     _save_cursor(deps, run.repo, cursor, advance=True)
@@ -503,7 +505,7 @@ def sync_scheduled(deps: Deps, stop: threading.Event) -> None:
 
 
 def summary(result: SyncResult) -> str:
-    return messages.github_sync_summary(
+    return github_text.github_sync_summary(
         result.repo,
         result.deployments,
         result.statuses,

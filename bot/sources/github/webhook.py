@@ -21,12 +21,12 @@ from urllib.parse import parse_qs
 
 import sqlite_utils
 
-from bot import messages
 from bot.core.moments import utc_text
 from bot.core.text import is_repo
 from bot.deps import Deps
 from bot.sources.github import api as github_api
 from bot.sources.github import events as github_events
+from bot.sources.github import text as github_text
 from bot.sources.github.events import DeploymentStatus, IssueEvent, Outcome, RunDeploy
 from bot.sources.http import BadJson, StartResponse, json_object, read_body, respond
 from storage import github
@@ -187,9 +187,9 @@ def _push(db: sqlite_utils.Database, p: Fields, deps: Deps, now: str) -> Outcome
     ref = p.text("ref")
     if ref != "refs/heads/" + p.text("repository.default_branch"):
         # Tags and other branches: only the default branch is history that ships.
-        return Outcome(messages.github_webhook_ignored(f"push to {ref}"))
+        return Outcome(github_text.github_webhook_ignored(f"push to {ref}"))
     if p.get("deleted") is True or p.get("head_commit") is None:
-        return Outcome(messages.github_webhook_ignored(f"deletion of {ref}"))
+        return Outcome(github_text.github_webhook_ignored(f"deletion of {ref}"))
     commits = [
         Commit(sha=c.text("id").lower(), authored_at=c.time("timestamp"))
         for c in p.objects("commits")
@@ -202,7 +202,7 @@ def _push(db: sqlite_utils.Database, p: Fields, deps: Deps, now: str) -> Outcome
 def _pull_request(db: sqlite_utils.Database, p: Fields, deps: Deps, now: str) -> Outcome:
     action = p.text("action")
     if action != "closed" or not p.flag("pull_request.merged"):
-        return Outcome(messages.github_webhook_ignored(f"pull request {action}, not merged"))
+        return Outcome(github_text.github_webhook_ignored(f"pull request {action}, not merged"))
     return github_events.merged_pull(
         db,
         p.repo("repository.full_name"),
@@ -215,7 +215,7 @@ def _pull_request(db: sqlite_utils.Database, p: Fields, deps: Deps, now: str) ->
 def _issues(db: sqlite_utils.Database, p: Fields, deps: Deps, now: str) -> Outcome:
     action = p.text("action")
     if action not in ISSUE_ACTIONS:
-        return Outcome(messages.github_webhook_ignored(f"issue {action}"))
+        return Outcome(github_text.github_webhook_ignored(f"issue {action}"))
     event = IssueEvent(
         repo=p.repo("repository.full_name"),
         issue_id=p.number("issue.id"),
@@ -232,7 +232,7 @@ def _release(db: sqlite_utils.Database, p: Fields, deps: Deps, now: str) -> Outc
     action = p.text("action")
     repo = p.repo("repository.full_name")
     if action != "published" or github.settings(db, repo).deploy_on != "release":
-        return Outcome(messages.github_webhook_ignored(f"release {action} in {repo}"))
+        return Outcome(github_text.github_webhook_ignored(f"release {action} in {repo}"))
     commitish = p.text("release.target_commitish")
     run = RunDeploy(
         repo=repo,
@@ -260,7 +260,7 @@ def _workflow_run(db: sqlite_utils.Database, p: Fields, deps: Deps, now: str) ->
         or name != settings.workflow
         or status is None
     ):
-        return Outcome(messages.github_webhook_ignored(f"workflow run {name!r} {action}"))
+        return Outcome(github_text.github_webhook_ignored(f"workflow run {name!r} {action}"))
     sha = p.text("workflow_run.head_sha")
     run = RunDeploy(
         repo=repo,
@@ -297,7 +297,7 @@ def _parse(body: bytes, is_form: bool) -> dict[str, Any]:
     except UnicodeDecodeError:
         form = {}
     if "payload" not in form:
-        raise BadJson(messages.GITHUB_WEBHOOK_NO_PAYLOAD_FIELD)
+        raise BadJson(github_text.GITHUB_WEBHOOK_NO_PAYLOAD_FIELD)
     return json_object(form["payload"][0], "The payload field", SENDER)
 
 
@@ -311,14 +311,14 @@ class GitHubWebhook:
             return respond(
                 start_response,
                 "405 Method Not Allowed",
-                {"error": messages.GITHUB_WEBHOOK_POST_ONLY},
+                {"error": github_text.GITHUB_WEBHOOK_POST_ONLY},
             )
         secret = self.deps.config.github_webhook_secret
         if not secret:
             return respond(
                 start_response,
                 "503 Service Unavailable",
-                {"error": messages.GITHUB_WEBHOOK_NO_SECRET},
+                {"error": github_text.GITHUB_WEBHOOK_NO_SECRET},
             )
         body = read_body(environ)
         event = environ.get("HTTP_X_GITHUB_EVENT", "")
@@ -326,12 +326,14 @@ class GitHubWebhook:
         if not signature_matches(secret, body, environ.get("HTTP_X_HUB_SIGNATURE_256", "")):
             log.warning("github %s %s: refused, bad or missing signature", event, delivery)
             return respond(
-                start_response, "401 Unauthorized", {"error": messages.GITHUB_WEBHOOK_BAD_SIGNATURE}
+                start_response,
+                "401 Unauthorized",
+                {"error": github_text.GITHUB_WEBHOOK_BAD_SIGNATURE},
             )
         for name, value in (("X-GitHub-Event", event), ("X-GitHub-Delivery", delivery)):
             if not value:
                 return self._refuse(
-                    start_response, event, delivery, messages.github_webhook_missing_header(name)
+                    start_response, event, delivery, github_text.github_webhook_missing_header(name)
                 )
         is_form = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower() == FORM
         try:
@@ -341,7 +343,7 @@ class GitHubWebhook:
         if event == "ping":
             log.info("github ping %s: pong", delivery)
             return respond(
-                start_response, "200 OK", {"ok": True, "result": messages.GITHUB_WEBHOOK_PONG}
+                start_response, "200 OK", {"ok": True, "result": github_text.GITHUB_WEBHOOK_PONG}
             )
         handler = HANDLERS.get(event)
         if handler is None:
@@ -375,14 +377,14 @@ class GitHubWebhook:
                 start_response,
                 event,
                 delivery,
-                messages.github_webhook_bad_field(error.path, error.expected),
+                github_text.github_webhook_bad_field(error.path, error.expected),
             )
         except Busy:
             log.warning("github %s %s: the database is busy, nothing stored", event, delivery)
             return respond(
                 start_response,
                 "503 Service Unavailable",
-                {"error": messages.GITHUB_WEBHOOK_BUSY},
+                {"error": github_text.GITHUB_WEBHOOK_BUSY},
                 [("Retry-After", str(RETRY_AFTER_SECONDS))],
             )
         except Exception:
@@ -392,7 +394,7 @@ class GitHubWebhook:
             return respond(
                 start_response,
                 "500 Internal Server Error",
-                {"error": messages.GITHUB_WEBHOOK_FAILED},
+                {"error": github_text.GITHUB_WEBHOOK_FAILED},
             )
         if outcome is None:
             log.info("github %s %s: redelivery, nothing changed", event, delivery)

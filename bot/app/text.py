@@ -1,0 +1,136 @@
+"""The operator's words: what `shipshape serve`, the CLI, `shipshape demo` and `export`
+print in a terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.core.windows import MAX_DAYS
+from bot.core.wording import WINDOW_DATES
+
+# ---- when something failed ------------------------------------------------------------------
+INTERNAL_ERROR = (
+    "Something went wrong on Shipshape's side and nothing was stored. "
+    "Please try again; if it keeps happening, ask whoever runs Shipshape to check its log."
+)
+
+
+def database_busy_cli(waited: float) -> str:
+    return (
+        "The database is busy: another program (the bot, a backup, a sqlite3 shell) kept it "
+        f"for the {waited:.0f} seconds I waited, so nothing was stored. Try again in a moment."
+    )
+
+
+# ---- shipshape serve and its database -------------------------------------------------------
+
+
+def cannot_open_database(path: str, error: str) -> str:
+    return (
+        f"Cannot open the database SHIPSHAPE_DB={path} ({error}). "
+        "Point SHIPSHAPE_DB at a writable file path."
+    )
+
+
+def bad_port(value: str) -> str:
+    return f"PORT is {value!r}, which is not a port number. Use 1 to 65535, or pass --port."
+
+
+def no_database(path: str) -> str:
+    return (
+        f"There is no database at SHIPSHAPE_DB={path}. Run this in the folder where "
+        "`shipshape serve` runs, or set SHIPSHAPE_DB to its database file."
+    )
+
+
+# ---- shipshape report and demo --------------------------------------------------------------
+REPORT_WINDOWS = (
+    "--window 7d, 30d (the default), 90d or any Nd, 'this week', 'last week', 'this month', "
+    "'last month', 'this quarter', 'last quarter'; or --from DATE --to DATE"
+)
+
+
+def report_window_refusal(
+    reason: str, text: str, start: str | None, end: str | None, tz: str
+) -> str:
+    """Why `shipshape report` cannot report the window asked for, by BadWindow's reason
+    code; /dora renders the same codes for its words (commands.dora.window_refusal)."""
+    if reason == "window_and_range":
+        return "Give either --window or --from and --to, not both."
+    if reason == "range_missing":
+        return "--from and --to go together: give both, like --from 2026-11-01 --to 2026-11-30."
+    if reason == "days_out_of_range":
+        return f"{text!r} is not a window I can report: use 1d to {MAX_DAYS}d."
+    if reason == "unreadable":
+        return f"I can't read {text!r} as a window. Use {REPORT_WINDOWS}."
+    if reason == "end_before_start":
+        return f"--to {end} is not after --from {start}: the window must end after it starts."
+    if reason == "out_of_range":
+        return (
+            f"--from {start} --to {end} goes outside the dates I can report on: give dates "
+            f"from {WINDOW_DATES}, like --from 2026-11-01 --to 2026-11-30."
+        )
+    return (
+        f"I can't read --from {start} --to {end} as a window. Use dates like --from 2026-11-01 "
+        f"--to 2026-11-30 (whole days in {tz}, both included), or full times like "
+        "2026-11-01T09:00Z, not in the future."
+    )
+
+
+def bad_now(value: str) -> str:
+    return (
+        f"SHIPSHAPE_NOW is {value!r}, which is not an ISO-8601 time such as "
+        "2026-11-23T09:00Z. Unset it to use the current time."
+    )
+
+
+def demo_intro(services: Sequence[str], weeks: int, as_of: str) -> str:
+    names = ", ".join(services[:-1]) + f" and {services[-1]}"
+    return (
+        f"Shipshape demo: {weeks} weeks of made-up delivery history for {names}, "
+        f"as of {as_of}. Below is what /dora answers in Slack."
+    )
+
+
+def demo_heading(command: str) -> str:
+    return f"== {command} =="
+
+
+def demo_files(database: str, chart: str) -> str:
+    return f"Demo database: {database}\nChart:         {chart}"
+
+
+DEMO_NEXT_STEPS = """Next steps:
+  1. Create the Slack app from manifest.yml: https://api.slack.com/apps > Create New App > From an app manifest (README.md, "Create the Slack app").
+  2. uv run shipshape serve"""
+
+
+def demo_not_ours(path: str) -> str:
+    return (
+        f"{path} exists and was not made by `shipshape demo`, so it is left alone. "
+        "Choose another folder with --dir."
+    )
+
+
+def demo_cannot_write(directory: str, error: str) -> str:
+    return f"Cannot write the demo into {directory} ({error}). Choose a writable folder with --dir."
+
+
+# ---- shipshape export: where the output goes ------------------------------------------------
+
+
+def export_over_database(output: str, database: str) -> str:
+    return (
+        f"-o {output} is the database ({database}); writing there would erase it. "
+        "Choose another file, e.g. -o deploys.csv."
+    )
+
+
+def export_no_folder(folder: str) -> str:
+    return f"The folder {folder} does not exist; create it first, or choose e.g. -o deploys.csv."
+
+
+def export_cannot_write(output: str, reason: str | None) -> str:
+    return (
+        f"Cannot write {output} ({reason or 'refused'}); choose another file, e.g. -o deploys.csv."
+    )
