@@ -22,74 +22,32 @@ from tests.conftest import NOW, Bot
 ROOT = Path(__file__).resolve().parent.parent
 MOMENT = pendulum.parse(NOW)
 assert isinstance(MOMENT, pendulum.DateTime)
-OLD_WORDS = ROOT / "bot" / "messages.py"
-# Until the settings-table change moves them to bot/config.py, bot/messages.py holds only the
-# configuration words, under this line; after it, the file is gone.
-CONFIG_ONLY = "# moving to bot/config.py in the settings-table change"
-# The words of that section that are not named config_*: Slack's app page and the start-up
-# lines of `shipshape serve`.
-SERVE_CONFIGURATION_WORDS = {
-    "SLACK_APPS", "slack_rejected_token", "slack_unreachable", "port_in_use", "serving", "STOPPED",
-}  # fmt: skip
 
 
 def _product_modules() -> Iterator[tuple[str, ast.Module]]:
     for folder in ("bot", "commands", "storage"):
         for path in sorted((ROOT / folder).rglob("*.py")):
-            if path != OLD_WORDS:
-                name = path.relative_to(ROOT).as_posix()
-                yield name, ast.parse(path.read_text(encoding="utf-8"), name)
+            name = path.relative_to(ROOT).as_posix()
+            yield name, ast.parse(path.read_text(encoding="utf-8"), name)
 
 
-def _names_read_from_old_words(tree: ast.Module) -> set[str] | None:
-    """The names a module takes from bot.messages (None when it does not import it)."""
-    imported, names = False, set()
+def _imports_old_words(tree: ast.Module) -> bool:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import) and any(a.name == "bot.messages" for a in node.names):
-            imported = True
-        elif isinstance(node, ast.ImportFrom) and node.module == "bot.messages":
-            imported = True
-            names |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module == "bot":
-            imported |= any(alias.name == "messages" for alias in node.names)
-        elif (
-            isinstance(node, ast.Attribute)
-            and isinstance(node.value, ast.Name)
-            and node.value.id == "messages"
+            return True
+        if isinstance(node, ast.ImportFrom) and (
+            node.module == "bot.messages"
+            or (node.module == "bot" and any(a.name == "messages" for a in node.names))
         ):
-            names.add(node.attr)
-    return names if imported else None
-
-
-def _defined(tree: ast.Module) -> set[str]:
-    names = set()
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef):
-            names.add(node.name)
-        elif isinstance(node, ast.Assign):
-            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
-    return names
-
-
-def _is_configuration_word(name: str) -> bool:
-    return name.startswith(("config_", "CONFIG_")) or name in SERVE_CONFIGURATION_WORDS
+            return True
+    return False
 
 
 def test_no_module_takes_its_words_from_bot_messages() -> None:
-    configuration: set[str] = set()
-    if OLD_WORDS.exists():
-        text = OLD_WORDS.read_text(encoding="utf-8")
-        assert CONFIG_ONLY in text
-        configuration = _defined(ast.parse(text))
-        others = sorted(n for n in configuration if not _is_configuration_word(n))
-        assert not others, f"bot/messages.py holds more than the configuration words: {others}"
+    """The one module of words for every audience is gone; words live beside their code."""
+    assert not (ROOT / "bot" / "messages.py").exists()
     for name, tree in _product_modules():
-        taken = _names_read_from_old_words(tree)
-        if taken is None:
-            continue
-        assert configuration, f"{name} imports bot.messages, which is gone"
-        strays = sorted(taken - configuration)
-        assert not strays, f"{name} takes {strays} from bot.messages"
+        assert not _imports_old_words(tree), name
 
 
 # ---- every refusal of a command shows a correct example ---------------------------------

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -19,9 +18,15 @@ from typing import TYPE_CHECKING, TextIO
 import click
 import pendulum
 
-from bot import messages
 from bot.app import text as app_text
-from bot.config import Config, ConfigError, load, read_environment
+from bot.config import (
+    CONFIG_HEADER,
+    CONFIG_MISSING_BOT_TOKEN,
+    Config,
+    ConfigError,
+    load,
+    read_environment,
+)
 from bot.core.clock import Clock, FixedClock, SystemClock
 from bot.core.errors import FieldError
 from bot.core.moments import BadTime, parse_moment, show, utc_text
@@ -50,7 +55,7 @@ def _config(*, for_slack: bool) -> Config:
 
 
 def _fail(problems: list[str]) -> None:
-    click.echo(messages.CONFIG_HEADER, err=True)
+    click.echo(CONFIG_HEADER, err=True)
     for problem in problems:
         click.echo(f"  {problem}", err=True)
     raise SystemExit(1)
@@ -113,24 +118,19 @@ def serve(host: str, port: int | None) -> None:
     try:
         _serve(host, port)
     except _Stopped:  # before bot.app.serve took over the stop
-        click.echo(messages.STOPPED, err=True)
+        click.echo(app_text.STOPPED, err=True)
 
 
 def _serve(host: str, port: int | None) -> None:
     from bot.app.serve import serve as run
 
     config = _config(for_slack=True)
-    if port is None:
-        env_port = read_environment().get("PORT") or "3000"
-        if not (env_port.isascii() and env_port.isdigit()) or not 0 < int(env_port) < 65536:
-            _fail([app_text.bad_port(env_port)])
-        port = int(env_port)
     logging.basicConfig(
-        level=os.environ.get("SHIPSHAPE_LOG_LEVEL", "INFO").upper(),
+        level=config.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        run(config, SystemClock(), host, port)
+        run(config, SystemClock(), host, config.port if port is None else port)
     except ConfigError as error:
         _fail(error.problems)
 
@@ -221,20 +221,9 @@ def _existing_store(config: Config) -> Iterator[Store]:
         store.close()
 
 
-def _clock() -> Clock:
-    """The wall clock, unless SHIPSHAPE_NOW (ISO-8601) pins "now": for tests, and for
-    reproducible reports (the same command prints the same numbers tomorrow). Deliberately
-    left out of the documented configuration: nobody running the bot should set it."""
-    pinned = read_environment().get("SHIPSHAPE_NOW")
-    if not pinned:
-        return SystemClock()
-    try:
-        moment = pendulum.parse(pinned, tz="UTC")
-    except (ValueError, OverflowError):
-        moment = None
-    if not isinstance(moment, pendulum.DateTime):
-        _fail([app_text.bad_now(pinned)])
-    return FixedClock(moment)
+def _clock(config: Config) -> Clock:
+    """The wall clock, unless SHIPSHAPE_NOW pins "now" (see bot.config)."""
+    return SystemClock() if config.now is None else FixedClock(config.now)
 
 
 def _report_window(
@@ -312,7 +301,7 @@ def report(
         env = fields.environment(env) if env is not None else None
     except FieldError as error:
         raise click.BadParameter(error.problem, param_hint=error.key) from None
-    found = _report_window(window, start, end, _clock().now(), config.timezone)
+    found = _report_window(window, start, end, _clock(config).now(), config.timezone)
     with _existing_store(config) as store:
         result = build_report(
             store.db,
@@ -363,8 +352,8 @@ def summary(channel: str | None, week: str | None, post: bool) -> None:
     if post and not channel:
         raise click.UsageError(summary_text.SUMMARY_POST_NEEDS_CHANNEL)
     if post and not config.slack_bot_token:
-        _fail([messages.CONFIG_MISSING_BOT_TOKEN])
-    clock = _clock()
+        _fail([CONFIG_MISSING_BOT_TOKEN])
+    clock = _clock(config)
     try:
         year, number = weekly.complete_week(week, clock.now(), config.timezone)
     except weekly.BadWeek as error:
@@ -535,7 +524,7 @@ def github_sync(repo: str, since: str | None) -> None:
     repo = _repo(repo)
     if not github_api.configured(config):
         _fail([github_text.GITHUB_NOT_CONFIGURED])
-    clock = _clock()
+    clock = _clock(config)
     start = None
     if since is not None:
         try:
@@ -655,7 +644,7 @@ def github_repo(repo: str, settings: tuple[str, ...]) -> None:
     with _store(config) as store:
         with store.write() as db:
             updated = replace(github_store.settings(db, repo), **changes)  # type: ignore[arg-type]
-            github_store.save_settings(db, updated, utc_text(_clock().now()))
+            github_store.save_settings(db, updated, utc_text(_clock(config).now()))
         click.echo(_show_settings(updated, config.timezone))
 
 

@@ -24,7 +24,6 @@ from slack_bolt.error import BoltError
 from waitress.channel import HTTPChannel
 from waitress.server import create_server
 
-from bot import messages
 from bot.app import text as app_text
 from bot.app.slack_app import CheckedSocketModeHandler, build_app, web_client
 from bot.app.web import Web
@@ -135,12 +134,12 @@ class Server:
             self.app = build_app(self.deps, client, self.executor)
         except BoltError as error:
             self.executor.shutdown()
-            raise ConfigError([messages.slack_rejected_token(str(error))]) from None
+            raise ConfigError([app_text.slack_rejected_token(str(error))]) from None
         except OSError as error:  # URLError and socket errors: Slack could not be reached
             self.executor.shutdown()
             reason = getattr(error, "reason", error)
             raise ConfigError(
-                [messages.slack_unreachable(config.slack_api_url, str(reason))]
+                [app_text.slack_unreachable(config.slack_api_url, str(reason))]
             ) from None
         summary_schedule.sync(self.deps, self.app.client)
         self.summaries_caught_up = threading.Event()  # set once the start-up catch-up ran
@@ -188,7 +187,7 @@ class Server:
             )
         except OSError as error:
             self.executor.shutdown()
-            raise ConfigError([messages.port_in_use(host, port, str(error))]) from None
+            raise ConfigError([app_text.port_in_use(host, port, str(error))]) from None
         # Its connections, which create_server has no option for.
         self.http.channel_class = partial(BoundedChannel, request_seconds=request_seconds)
         self._stop_lock = threading.Lock()
@@ -358,7 +357,7 @@ class _StartUp(threading.Thread):
             if self.cancelled.is_set():
                 return
             mode = "socket" if config.socket_mode else "http"
-            print(messages.serving(mode, host, self.server.port), file=sys.stderr, flush=True)
+            print(app_text.serving(mode, host, self.server.port), file=sys.stderr, flush=True)
             self.server.serve_in_thread()
         except BaseException as error:  # handed to the main thread, which raises it
             self.error = error
@@ -390,7 +389,7 @@ def serve(config: Config, clock: Clock, host: str, port: int) -> None:
         elif start_up.server is not None:
             spent = 0.0 if began is None else time.monotonic() - began
             clean = start_up.server.stop(STOP_SECONDS - spent)
-    print(messages.STOPPED, file=sys.stderr, flush=True)
+    print(app_text.STOPPED, file=sys.stderr, flush=True)
     if not clean:
         # Threads still running would keep the interpreter from exiting: leave now.
         sys.stdout.flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.config import SLACK_APPS
 from bot.core.windows import MAX_DAYS
 from bot.core.wording import WINDOW_DATES
 
@@ -30,10 +31,6 @@ def cannot_open_database(path: str, error: str) -> str:
         f"Cannot open the database SHIPSHAPE_DB={path} ({error}). "
         "Point SHIPSHAPE_DB at a writable file path."
     )
-
-
-def bad_port(value: str) -> str:
-    return f"PORT is {value!r}, which is not a port number. Use 1 to 65535, or pass --port."
 
 
 def no_database(path: str) -> str:
@@ -134,3 +131,35 @@ def export_cannot_write(output: str, reason: str | None) -> str:
     return (
         f"Cannot write {output} ({reason or 'refused'}); choose another file, e.g. -o deploys.csv."
     )
+
+
+# ---- shipshape serve: starting, running, stopping ----------------------------------------
+
+
+def slack_rejected_token(error: str) -> str:
+    return (
+        f"Slack rejected SLACK_BOT_TOKEN ({error}). Copy the Bot User OAuth Token again from "
+        f"{SLACK_APPS} > your app > OAuth & Permissions, and check the app is installed."
+    )
+
+
+def slack_unreachable(url: str, error: str) -> str:
+    return f"Could not reach the Slack API at {url} ({error}). Check the network or SLACK_API_URL."
+
+
+def port_in_use(host: str, port: int, error: str) -> str:
+    return f"Cannot listen on {host}:{port} ({error}). Pick another with --port or PORT."
+
+
+def serving(mode: str, host: str, port: int) -> str:
+    slack = (
+        "Slack: Socket Mode (no public URL needed)"
+        if mode == "socket"
+        else f"Slack: HTTP mode, requests at http://{host}:{port}/slack/events"
+    )
+    return (
+        f"Shipshape is running on http://{host}:{port} (health: /healthz). {slack}. Ctrl-C stops."
+    )
+
+
+STOPPED = "Shipshape stopped."
