@@ -455,7 +455,7 @@ def _announce(
     # elsewhere only once Slack has said its channel is public.
     private = channel_is_private(client, channel_id)
     with deps.store.write() as db:
-        incidents.remember_privacy(db, linked.incident.id, private)
+        recording.channel_privacy(db, linked.incident.id, private)
     text, blocks = card(linked, deps.tz)
     if respond is None and user_id is not None:
         ts = post_or_tell(client, channel_id, user_id, text, blocks)
@@ -464,7 +464,7 @@ def _announce(
     if ts:
         try:
             with deps.store.write() as db:
-                incidents.remember_message(db, linked.incident.id, channel_id, ts)
+                recording.shown_in(db, linked.incident.id, channel_id, ts)
         except Busy:
             # The incident is recorded and posted: only later updates of its message are lost,
             # which is no reason to tell the person it was not recorded.

@@ -1,7 +1,7 @@
 """bot.recording, the one write path, on one SQLite file with a FixedClock and no Slack:
 idempotency by source key, rollback checks, incident auto-link, resolve and link, undo,
 shipping, and the same facts giving the same rows whichever source tells them (the GitHub
-webhook, the GitHub sync, the /deploy command). Also: no SQL that writes outside storage/."""
+webhook, the GitHub sync, the /deploy command). Also: no SQL outside storage/."""
 
 from __future__ import annotations
 
@@ -486,16 +486,18 @@ def test_the_webhook_the_sync_and_the_command_record_the_same_rows(
 
 # ---- the rule that keeps it so --------------------------------------------------------------
 
-WRITING_SQL = re.compile(r"INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|INSERT\s+OR", re.I)
+# SQL is written in capitals here; prose ("insert or update") is not.
+SQL = re.compile(r"\bINSERT INTO\b|\bUPDATE \w+ SET\b|\bDELETE FROM\b|\bSELECT\b.*\bFROM\b")
 
 
-def test_no_module_outside_storage_writes_sql() -> None:
-    """Every write goes through storage/ (its SQL) and bot.recording (its rules)."""
+def test_no_module_outside_storage_holds_sql() -> None:
+    """Every write goes through storage/ (its SQL) and bot.recording (its rules), and
+    every read through storage/ too."""
     offenders = [
         f"{path.relative_to(ROOT)}:{n}"
         for folder in ("bot", "commands")
         for path in sorted((ROOT / folder).rglob("*.py"))
         for n, line in enumerate(path.read_text().splitlines(), 1)
-        if WRITING_SQL.search(line)
+        if SQL.search(line)
     ]
     assert offenders == []

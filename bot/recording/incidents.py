@@ -142,6 +142,17 @@ def link(db: sqlite_utils.Database, incident_id: int, deploy_id: int | None) -> 
     return existing(db, incident.id)
 
 
+def shown_in(db: sqlite_utils.Database, incident_id: int, channel_id: str, message_ts: str) -> None:
+    """Where an incident's card was posted, so later changes update that message."""
+    incidents.remember_message(db, incident_id, channel_id, message_ts)
+
+
+def channel_privacy(db: sqlite_utils.Database, incident_id: int, private: bool | None) -> None:
+    """Whether the channel it was opened in is private (None: not known), which decides
+    where its title may be shown."""
+    incidents.remember_privacy(db, incident_id, private)
+
+
 def imported(
     db: sqlite_utils.Database,
     facts: IncidentFacts,
