@@ -26,15 +26,6 @@ def insert(db: sqlite_utils.Database, values: dict[str, Any]) -> Deploy:
     return records.insert(db, Deploy, "deploys", values)
 
 
-def same_environments(environment: str, production: Iterable[str]) -> tuple[str, ...]:
-    """The environments that count as `environment` when a rollback looks for what it
-    undoes: every production name (SHIPSHAPE_PRODUCTION_ENVIRONMENTS) is one production,
-    since people and pipelines write `prod` and `production` for the same place; any other
-    environment is only itself."""
-    names = tuple(production)
-    return names if environment in names else (environment,)
-
-
 def latest_success(
     db: sqlite_utils.Database,
     service: str,

@@ -98,15 +98,23 @@ def record(
     return Recorded(deploy, created=True, rolled_back=target, needs_commits=unknown)
 
 
+def same_environments(environment: str, production: Sequence[str]) -> tuple[str, ...]:
+    """The environments that count as `environment` when a rollback looks for what it
+    undoes: every production name (SHIPSHAPE_PRODUCTION_ENVIRONMENTS) is one production,
+    since people and pipelines write `prod` and `production` for the same place; any other
+    environment is only itself."""
+    names = tuple(production)
+    return names if environment in names else (environment,)
+
+
 def rollback_target(
     db: sqlite_utils.Database, facts: DeployFacts, rollback: Rollback, production: Sequence[str]
 ) -> Deploy | None:
     """The deploy a rollback undoes, checked: of the same service, to the same environment
-    (every production name is one production, since people and pipelines write `prod` and
-    `production` for the same place), a success, finished at or before the rollback."""
+    (same_environments), a success, finished at or before the rollback."""
     if rollback is None:
         return None
-    same = deploys.same_environments(facts.environment, production)
+    same = same_environments(facts.environment, production)
     if rollback == PREVIOUS:
         target = deploys.latest_success(db, facts.service, same, facts.deployed_at)
         if target is None:
