@@ -17,10 +17,21 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.errors import FieldError, UsageError
-from bot.core.moments import from_utc_text, show, utc_text
+from bot.core.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    Invalid,
+    NotAllowed,
+    NotFound,
+    Reason,
+    UsageError,
+)
+from bot.core.moments import show, utc_text
 from bot.core.wording import env_name, mrkdwn
 from bot.deps import Deps
+from bot.recording import deploys as recording
+from bot.recording.deploys import PREVIOUS, UNDO_HOURS, DeployFacts, Recorded, Source
 from bot.slack import incident_card, modals
 from bot.slack import text as slack_text
 from bot.slack.admins import is_admin
@@ -28,7 +39,7 @@ from bot.slack.blocks import mrkdwn_text, section
 from bot.slack.replies import ephemeral, post_in_channel, post_or_tell, usage
 from commands import _fields as fields
 from commands._tokens import clean, tokenize, unexpected_words
-from storage import deploys, shipping
+from storage import deploys
 from storage.records import Deploy
 
 # ==== words: what this command says (ARCHITECTURE.md, "Words") ===============================
@@ -210,8 +221,6 @@ MODAL_FIELDS = (
     "hotfix",
     "rollback",
 )
-PREVIOUS = "previous"
-UNDO_HOURS = 24
 LIST_DEFAULT = 10
 LIST_MAX = 50
 
@@ -350,70 +359,51 @@ def _parse_undo(text: str) -> UndoDeploy:
 # ---- act ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Recorded:
-    deploy: Deploy
-    created: bool
-    rolled_back: Deploy | None
-
-
 def record(deps: Deps, new: NewDeploy, source_key: str, channel_id: str | None) -> Recorded:
-    """Store a deploy once per source key, with its rollback target checked in the same
-    transaction. Raises FieldError when the rollback target is wrong (nothing stored)."""
-    with deps.store.write() as db:
-        existing = deploys.find_by_source(db, "slack", source_key)
-        if existing is not None:
-            target = deploys.get(db, existing.rollback_of) if existing.rollback_of else None
-            return Recorded(existing, created=False, rolled_back=target)
-        at = utc_text(new.deployed_at)
-        target = None
-        same = deploys.same_environments(new.environment, deps.config.production_environments)
-        if new.rollback == PREVIOUS:
-            target = deploys.latest_success(db, new.service, same, at)
-            if target is None:
-                raise FieldError("rollback", no_previous_deploy(new.service, new.environment))
-        elif new.rollback is not None:
-            target = deploys.get(db, new.rollback)
-            problem = _rollback_problem(target, new, new.rollback, at, same)
-            if problem:
-                raise FieldError("rollback", problem)
-        deploy = deploys.insert(
-            db,
-            {
-                "service": new.service,
-                "environment": new.environment,
-                "version": new.version,
-                "sha": new.sha,
-                "repo": new.repo,
-                "status": new.status,
-                "deployed_at": at,
-                "is_hotfix": int(new.is_hotfix),
-                "rollback_of": target.id if target else None,
-                "url": new.url,
-                "source": "slack",
-                "source_key": source_key,
-                "channel_id": channel_id,
-                "created_at": utc_text(deps.clock.now()),
-            },
-        )
-        shipping.ship(db, deploy, deps.config.production_environments)
-    return Recorded(deploy, created=True, rolled_back=target)
+    """Store a deploy once per source key (bot.recording checks its rollback target in the
+    same transaction). Raises FieldError when the rollback target is wrong (nothing stored)."""
+    facts = DeployFacts(
+        service=new.service,
+        environment=new.environment,
+        version=new.version,
+        sha=new.sha,
+        repo=new.repo,
+        status=new.status,
+        deployed_at=utc_text(new.deployed_at),
+        url=new.url,
+        is_hotfix=new.is_hotfix,
+    )
+    now = utc_text(deps.clock.now())
+    try:
+        with deps.store.write() as db:
+            return recording.record(
+                db,
+                facts,
+                Source("slack", source_key, channel_id),
+                deps.config.production_environments,
+                now,
+                new.rollback,
+            )
+    except DomainError as error:
+        raise FieldError("rollback", rollback_problem(error, new)) from None
 
 
-def _rollback_problem(
-    target: Deploy | None, new: NewDeploy, wanted: int, at: str, environments: tuple[str, ...]
-) -> str | None:
-    if target is None:
-        return fields.deploy_not_found(wanted)
-    if target.service != new.service:
+def rollback_problem(error: DomainError, new: NewDeploy) -> str:
+    """The words for a rollback target bot.recording refused."""
+    if isinstance(error, NotFound):
+        return fields.deploy_not_found(error.id)
+    if isinstance(error, Invalid):  # no previous deploy
+        return no_previous_deploy(new.service, new.environment)
+    assert isinstance(error, Conflict)
+    target = error.record
+    assert isinstance(target, Deploy)
+    if error.reason == Reason.OTHER_SERVICE:
         return rollback_other_service(target.id, target.service, new.service)
-    if target.environment not in environments:
+    if error.reason == Reason.OTHER_ENVIRONMENT:
         return rollback_other_environment(target.id, target.environment, new.environment)
-    if target.status != "success":
+    if error.reason == Reason.FAILED_ATTEMPT:
         return rollback_of_failed(target.id)
-    if target.deployed_at > at:
-        return rollback_before_target(target.id)
-    return None
+    return rollback_before_target(target.id)
 
 
 def undo(
@@ -421,26 +411,24 @@ def undo(
 ) -> tuple[str, list[int]]:
     """Delete a deploy; returns the reply and the incidents it unlinked. Raises UsageError
     when not found or not allowed."""
-    deploy = deploys.get(deps.store.db, request.deploy_id)
-    if deploy is None:
-        raise UsageError(fields.deploy_not_found(request.deploy_id), DEPLOY_LIST_EXAMPLE)
-    age = deps.clock.now() - from_utc_text(deploy.created_at)
-    recent_here = (
-        deploy.source == "slack"
-        and deploy.channel_id == channel_id
-        and age.in_seconds() <= UNDO_HOURS * 3600
-    )
-    if not recent_here and not is_admin(user_id, deps.config, client):
-        raise UsageError(undo_not_allowed(deploy.id, deploy.source, UNDO_HOURS))
-    with deps.store.write() as db:
-        if deploys.get(db, deploy.id) is None:
-            raise UsageError(fields.deploy_not_found(deploy.id))
-        rollbacks = [d.id for d in deploys.rolled_back_by(db, deploy.id)]
-        # Its changes go to the next deploy that shipped them, as if this one never was.
-        shipping.unship(db, deploy, deps.config.production_environments)
-        unlinked = deploys.delete(db, deploy.id)
-    what = mrkdwn(slack_text.describe_deploy(deploy))
-    return deploy_deleted(deploy.id, what, unlinked, rollbacks), unlinked
+    try:
+        undone = recording.undo(
+            deps.store,
+            request.deploy_id,
+            channel_id,
+            deps.config.production_environments,
+            utc_text(deps.clock.now()),
+            lambda: is_admin(user_id, deps.config, client),
+        )
+    except NotFound as error:
+        raise UsageError(fields.deploy_not_found(error.id), DEPLOY_LIST_EXAMPLE) from None
+    except NotAllowed as error:
+        deploy = error.record
+        assert isinstance(deploy, Deploy)
+        raise UsageError(undo_not_allowed(deploy.id, deploy.source, UNDO_HOURS)) from None
+    what = mrkdwn(slack_text.describe_deploy(undone.deploy))
+    reply = deploy_deleted(undone.deploy.id, what, undone.unlinked, undone.rollbacks)
+    return reply, undone.unlinked
 
 
 # ---- reply -------------------------------------------------------------------------------

@@ -12,10 +12,12 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.models.views import View
 
-from bot.core.errors import FieldError, UsageError
+from bot.core.errors import Conflict, DomainError, FieldError, NotFound, Reason, UsageError
 from bot.core.moments import duration, from_utc_text, show, utc_text
 from bot.core.wording import mrkdwn
 from bot.deps import Deps
+from bot.recording import incidents as recording
+from bot.recording.incidents import AUTO, Cause, IncidentFacts
 from bot.slack import modals
 from bot.slack import text as slack_text
 from bot.slack.blocks import section
@@ -32,7 +34,7 @@ from bot.slack.incident_card import (
 from bot.slack.replies import ephemeral, post_in_channel, post_or_tell, usage
 from commands import _fields as fields
 from commands._tokens import clean, tokenize
-from storage import deploys, incidents
+from storage import incidents
 from storage.db import Busy
 from storage.records import Deploy, Incident
 
@@ -309,84 +311,76 @@ _EXAMPLES = {
 # ---- act ---------------------------------------------------------------------------------
 
 
-def _cause(db: Any, deploy_id: int) -> Deploy:
-    deploy = deploys.get(db, deploy_id)
-    if deploy is None:
-        raise FieldError("deploy", fields.deploy_not_found(deploy_id))
-    if deploy.status != "success":
-        raise FieldError("deploy", link_to_failed_attempt(deploy_id))
-    return deploy
+def refusal(error: DomainError, tz: str) -> UsageError | FieldError:
+    """The words for what bot.recording refused: a FieldError for the cause (the modal shows
+    it on the deploy field), a UsageError with its example otherwise."""
+    if isinstance(error, NotFound) and error.kind == "incident":
+        return UsageError(incident_not_found(error.id), INCIDENT_LIST_EXAMPLE)
+    if isinstance(error, NotFound):
+        return FieldError("deploy", fields.deploy_not_found(error.id))
+    assert isinstance(error, Conflict)
+    record = error.record
+    if error.reason == Reason.FAILED_ATTEMPT:
+        assert isinstance(record, Deploy)
+        return FieldError("deploy", link_to_failed_attempt(record.id))
+    assert isinstance(record, Incident)
+    if error.reason == Reason.ALREADY_RESOLVED:
+        assert record.resolved_at is not None
+        return UsageError(
+            already_resolved(record.id, show(record.resolved_at, tz)),
+            INCIDENT_LIST_EXAMPLE,
+        )
+    return UsageError(
+        resolve_before_start(record.id, show(record.started_at, tz)),
+        INCIDENT_RESOLVE_EXAMPLE,
+    )
 
 
 def open_incident(deps: Deps, new: OpenIncident, source_key: str, channel_id: str) -> Linked:
     """Store the incident once per source key, linked to its cause, in one transaction."""
-    started = utc_text(new.started_at)
-    with deps.store.write() as db:
-        existing = incidents.find_by_source(db, "slack", source_key)
-        if existing is not None:
-            cause = deploys.get(db, existing.deploy_id) if existing.deploy_id else None
-            return Linked(existing, cause, created=False)
-        if new.deploy is NOT_GIVEN:
-            deploy = deploys.latest_success(
-                db, new.service, deps.config.production_environments, started
+    cause: Cause = AUTO
+    if new.deploy is not NOT_GIVEN:
+        assert new.deploy is None or isinstance(new.deploy, int)
+        cause = new.deploy
+    facts = IncidentFacts(
+        service=new.service,
+        title=new.title,
+        severity=new.severity,
+        started_at=utc_text(new.started_at),
+        cause=cause,
+    )
+    try:
+        with deps.store.write() as db:
+            opened = recording.open_incident(
+                db,
+                facts,
+                "slack",
+                source_key,
+                deps.config.production_environments,
+                utc_text(deps.clock.now()),
+                channel_id,
             )
-            kind = "deploy" if deploy else "unknown"
-        elif new.deploy is None:
-            deploy, kind = None, "none"
-        else:
-            assert isinstance(new.deploy, int)
-            deploy, kind = _cause(db, new.deploy), "deploy"
-        incident = incidents.insert(
-            db,
-            {
-                "service": new.service,
-                "title": new.title,
-                "severity": new.severity,
-                "started_at": started,
-                "deploy_id": deploy.id if deploy else None,
-                "cause": kind,
-                "source": "slack",
-                "source_key": source_key,
-                "channel_id": channel_id,
-                "created_at": utc_text(deps.clock.now()),
-            },
-        )
-    return Linked(incident, deploy)
+    except DomainError as error:
+        raise refusal(error, deps.tz) from None
+    return Linked(opened.incident, opened.deploy, opened.created)
 
 
 def resolve(deps: Deps, request: ResolveIncident) -> Linked:
-    at = utc_text(request.resolved_at)
-    with deps.store.write() as db:
-        incident = _existing(db, request.incident_id)
-        if incident.resolved_at is not None:
-            raise UsageError(
-                already_resolved(incident.id, show(incident.resolved_at, deps.tz)),
-                INCIDENT_LIST_EXAMPLE,
-            )
-        if at < incident.started_at:
-            raise UsageError(
-                resolve_before_start(incident.id, show(incident.started_at, deps.tz)),
-                INCIDENT_RESOLVE_EXAMPLE,
-            )
-        incidents.resolve(db, incident.id, at)
-        return _reload(db, incident.id)
+    try:
+        with deps.store.write() as db:
+            incident = recording.resolve(db, request.incident_id, utc_text(request.resolved_at))
+            return _reload(db, incident.id)
+    except DomainError as error:
+        raise refusal(error, deps.tz) from None
 
 
 def link(deps: Deps, request: LinkIncident) -> Linked:
-    with deps.store.write() as db:
-        incident = _existing(db, request.incident_id)
-        if request.deploy_id is None:
-            incidents.link(db, incident.id, None, "none")
-        else:
-            incidents.link(db, incident.id, _cause(db, request.deploy_id).id, "deploy")
-        return _reload(db, incident.id)
-
-
-def _existing(db: Any, incident_id: int) -> Incident:
-    incident = incidents.get(db, incident_id)
-    if incident is None:
-        raise UsageError(incident_not_found(incident_id), INCIDENT_LIST_EXAMPLE)
-    return incident
+    try:
+        with deps.store.write() as db:
+            incident = recording.link(db, request.incident_id, request.deploy_id)
+            return _reload(db, incident.id)
+    except DomainError as error:
+        raise refusal(error, deps.tz) from None
 
 
 def _reload(db: Any, incident_id: int) -> Linked:
@@ -576,7 +570,7 @@ def _announce(
     # elsewhere only once Slack has said its channel is public.
     private = channel_is_private(client, channel_id)
     with deps.store.write() as db:
-        incidents.remember_privacy(db, linked.incident.id, private)
+        recording.channel_privacy(db, linked.incident.id, private)
     text, blocks = card(linked, deps.tz)
     if respond is None and user_id is not None:
         ts = post_or_tell(client, channel_id, user_id, text, blocks)
@@ -585,7 +579,7 @@ def _announce(
     if ts:
         try:
             with deps.store.write() as db:
-                incidents.remember_message(db, linked.incident.id, channel_id, ts)
+                recording.shown_in(db, linked.incident.id, channel_id, ts)
         except Busy:
             # The incident is recorded and posted: only later updates of its message are lost,
             # which is no reason to tell the person it was not recorded.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlite_utils
@@ -24,15 +24,6 @@ def get(db: sqlite_utils.Database, deploy_id: int) -> Deploy | None:
 
 def insert(db: sqlite_utils.Database, values: dict[str, Any]) -> Deploy:
     return records.insert(db, Deploy, "deploys", values)
-
-
-def same_environments(environment: str, production: Iterable[str]) -> tuple[str, ...]:
-    """The environments that count as `environment` when a rollback looks for what it
-    undoes: every production name (SHIPSHAPE_PRODUCTION_ENVIRONMENTS) is one production,
-    since people and pipelines write `prod` and `production` for the same place; any other
-    environment is only itself."""
-    names = tuple(production)
-    return names if environment in names else (environment,)
 
 
 def latest_success(
@@ -88,3 +79,47 @@ def delete(db: sqlite_utils.Database, deploy_id: int) -> list[int]:
     db.conn.execute("UPDATE deploys SET rollback_of = NULL WHERE rollback_of = ?", (deploy_id,))
     db.conn.execute("DELETE FROM deploys WHERE id = ?", (deploy_id,))
     return incident_ids
+
+
+def update(db: sqlite_utils.Database, deploy_id: int, values: dict[str, Any]) -> Deploy:
+    """Replace some of a deploy's columns (named by us, never by input); returns it."""
+    assignments = ", ".join(f"{column} = ?" for column in values)
+    db.conn.execute(f"UPDATE deploys SET {assignments} WHERE id = ?", (*values.values(), deploy_id))
+    updated = get(db, deploy_id)
+    assert updated is not None
+    return updated
+
+
+def shipped_with_commit_before(
+    db: sqlite_utils.Database, repo: str, production: Sequence[str], before: str
+) -> bool:
+    """Whether a successful production deploy of the repository before `before` is stored
+    with its commit."""
+    row = db.conn.execute(
+        f"""SELECT 1 FROM deploys d
+            WHERE d.repo = ? AND d.status = 'success' AND d.environment IN ({_marks(production)})
+              AND d.deployed_at < ?
+              AND EXISTS (SELECT 1 FROM changes c WHERE c.repo = d.repo AND c.sha = d.sha)
+            LIMIT 1""",
+        (repo, *production, before),
+    ).fetchone()
+    return row is not None
+
+
+def shipping_since(
+    db: sqlite_utils.Database, repo: str, production: Sequence[str], since: str
+) -> list[Deploy]:
+    """The repository's successful production deploys with a sha from `since` on, oldest
+    first."""
+    rows = db.conn.execute(
+        f"""SELECT * FROM deploys
+            WHERE repo = ? AND status = 'success' AND environment IN ({_marks(production)})
+              AND sha IS NOT NULL AND deployed_at >= ?
+            ORDER BY deployed_at, id""",
+        (repo, *production, since),
+    )
+    return [Deploy.from_row(row) for row in rows]
+
+
+def _marks(values: Sequence[str]) -> str:
+    return ", ".join("?" for _ in values)

@@ -26,8 +26,10 @@ from bot.core.windows import parse
 from bot.deps import Deps
 from bot.metrics.report import build
 from bot.metrics.terminal import render
+from bot.recording import changes, deploys, incidents
+from bot.recording.deploys import DeployFacts, Source
+from bot.recording.incidents import IncidentFacts
 from bot.summary import build as summary
-from storage import changes, deploys, incidents
 from storage.db import Store
 
 NOW = pendulum.datetime(2026, 11, 23, 9, 0, tz="UTC")  # a Monday: week 47 is complete
@@ -230,8 +232,9 @@ def plan(seed: int = SEED) -> Plan:
 
 
 def _fill(store: Store, rows: Plan) -> None:
-    """Insert the plan in time order (ids grow with time, as in real use), in one
-    transaction, through the same storage functions as the bot."""
+    """Record the plan in time order (ids grow with time, as in real use), in one
+    transaction, through the same write path as the bot (bot.recording), as an import
+    that says which deploy shipped each change and caused each incident."""
     order = sorted(range(len(rows.deploys)), key=lambda i: rows.deploys[i]["deployed_at"])
     ids: dict[int, int] = {}
     with store.write() as db:
@@ -239,52 +242,49 @@ def _fill(store: Store, rows: Plan) -> None:
             row = rows.deploys[index]
             at = utc_text(row["deployed_at"])
             target = row["rollback_of"]
-            ids[index] = deploys.insert(
-                db,
-                {
-                    **row,
-                    "deployed_at": at,
-                    "rollback_of": ids[target] if target is not None else None,
-                    "source": "import",
-                    "source_key": f"demo:deploy:{n}",
-                    "created_at": at,
-                },
-            ).id
+            facts = DeployFacts(
+                service=row["service"],
+                environment=row["environment"],
+                version=row["version"],
+                sha=row["sha"],
+                repo=row["repo"],
+                status=row["status"],
+                deployed_at=at,
+                url=None,
+                is_hotfix=bool(row["is_hotfix"]),
+            )
+            source = Source("import", f"demo:deploy:{n}", created_at=at)
+            rollback = ids[target] if target is not None else None
+            ids[index] = deploys.record(db, facts, source, ENVIRONMENTS, at, rollback).deploy.id
         for n, change in enumerate(rows.changes, 1):
-            changes.insert(
+            merged = utc_text(change["merged_at"])
+            changes.imported(
                 db,
-                {
-                    "repo": change["repo"],
-                    "sha": change["sha"],
-                    "authored_at": utc_text(change["authored_at"]),
-                    "pr_number": change["pr_number"],
-                    "merged_at": utc_text(change["merged_at"]),
-                    "deploy_id": ids[change["deploy"]],
-                    "source": "import",
-                    "source_key": f"demo:change:{n}",
-                    "created_at": utc_text(change["merged_at"]),
-                },
+                changes.ImportedChange(
+                    repo=change["repo"],
+                    sha=change["sha"],
+                    authored_at=utc_text(change["authored_at"]),
+                    pr_number=change["pr_number"],
+                    merged_at=merged,
+                    deploy_id=ids[change["deploy"]],
+                    source_key=f"demo:change:{n}",
+                    created_at=merged,
+                ),
             )
         by_start = sorted(rows.incidents, key=lambda i: i["started_at"])
         for n, incident in enumerate(by_start, 1):
             cause = incident["deploy"]
             started = utc_text(incident["started_at"])
             resolved = incident["resolved_at"]
-            incidents.insert(
-                db,
-                {
-                    "service": incident["service"],
-                    "title": incident["title"],
-                    "severity": incident["severity"],
-                    "started_at": started,
-                    "resolved_at": utc_text(resolved) if resolved else None,
-                    "deploy_id": ids[cause] if cause is not None else None,
-                    "cause": "deploy" if cause is not None else "none",
-                    "source": "import",
-                    "source_key": f"demo:incident:{n}",
-                    "created_at": started,
-                },
+            facts = IncidentFacts(
+                service=incident["service"],
+                title=incident["title"],
+                severity=incident["severity"],
+                started_at=started,
+                cause=ids[cause] if cause is not None else None,
+                resolved_at=utc_text(resolved) if resolved else None,
             )
+            incidents.imported(db, facts, f"demo:incident:{n}", started, ENVIRONMENTS)
         db.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 

@@ -19,6 +19,7 @@ from urllib3.response import BaseHTTPResponse
 from bot.config import Config
 from bot.core.moments import utc_text
 from bot.deps import Deps
+from bot.recording import changes
 from storage import deploys, shipping
 from storage.shipping import Commit
 
@@ -134,7 +135,7 @@ def fetch_shipped_commits(deps: Deps, deploy_id: int, calls: Calls | None = None
     db = deps.store.db
     deploy = deploys.get(db, deploy_id)
     production = deps.config.production_environments
-    if deploy is None or not shipping.ships(deploy, production):
+    if deploy is None or not changes.ships(deploy, production):
         return 0
     assert deploy.repo is not None and deploy.sha is not None
     previous = shipping.previous_shipped_sha(db, deploy, production)
@@ -147,13 +148,8 @@ def fetch_shipped_commits(deps: Deps, deploy_id: int, calls: Calls | None = None
         found = list(repository.compare(previous, deploy.sha).commits)
     commits = [Commit(c.sha.lower(), commit_time(c.commit.author.date)) for c in found]
     with deps.store.write() as db:
-        new = shipping.record_shipped(
-            db,
-            deploy,
-            commits,
-            production,
-            source="github",
-            created_at=utc_text(deps.clock.now()),
+        new = changes.shipped_by(
+            db, deploy, commits, production, "github", utc_text(deps.clock.now())
         )
     log.info("deploy #%s: %s new commits fetched from %s", deploy_id, new, deploy.repo)
     return new

@@ -3,6 +3,7 @@
 The webhook (bot/sources/github/webhook.py) and the API sync (bot/sources/github/sync.py)
 both turn what they receive into the plain records below and call these functions inside
 one write transaction, so a delivery and a sync of the same facts store the same rows once.
+These map GitHub's words to bot.recording, which holds every rule; nothing here writes.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from bot.core.text import scrubbed
-from storage import deploys, github, incidents, shipping
-from storage.records import Deploy
+from bot.recording import changes, deploys, incidents
+from bot.recording.deploys import DeployFacts, Recorded, Source
+from bot.recording.incidents import IncidentFacts
+from storage import github
 from storage.shipping import Commit
 
 # GitHub deployment states that mean the deployment finished; the rest (pending, queued,
@@ -69,33 +72,6 @@ class Outcome:
     needs_commits: int | None = None
 
 
-def _upsert_deploy(
-    db: sqlite_utils.Database,
-    key: str,
-    values: dict[str, object],
-    production: Sequence[str],
-    now: str,
-) -> tuple[Deploy, bool]:
-    """Insert or update the deploy with this source key and relink its changes; returns it
-    and whether its sha was unknown (so nothing could be shipped)."""
-    before = deploys.find_by_source(db, "github", key)
-    if before is None:
-        deploy = deploys.insert(
-            db, {**values, "source": "github", "source_key": key, "created_at": now}
-        )
-    else:
-        assignments = ", ".join(f"{column} = ?" for column in values)
-        db.conn.execute(
-            f"UPDATE deploys SET {assignments} WHERE id = ?", (*values.values(), before.id)
-        )
-        deploy = deploys.get(db, before.id)  # type: ignore[assignment]
-        assert deploy is not None
-        if shipping.ships(before, production):
-            shipping.unship(db, before, production)
-    shipped = shipping.ship(db, deploy, production)
-    return deploy, shipped is None
-
-
 def deployment_status(
     db: sqlite_utils.Database,
     status: DeploymentStatus,
@@ -105,65 +81,54 @@ def deployment_status(
     result = FINISHED_STATES.get(status.state)
     if result is None:
         return Outcome(f"deployment {status.deployment_id}: state {status.state} ignored")
-    applied = github.applied_status(db, status.deployment_id)
-    if applied is not None and (applied.status_at, applied.status_id) >= (
-        status.at,
-        status.status_id,
-    ):
-        return Outcome(f"deployment {status.deployment_id}: an older status, ignored")
     settings = github.settings(db, status.repo)
-    deploy, unknown_sha = _upsert_deploy(
+    recorded = deploys.record_github_status(
         db,
-        f"deployment:{status.deployment_id}",
-        {
-            "service": settings.service_for(),
-            "environment": status.environment.lower(),
-            "version": status.version,
-            "sha": status.sha.lower(),
-            "repo": status.repo,
-            "status": result,
-            "deployed_at": status.at,
-            "url": status.url,
-        },
+        status.deployment_id,
+        status.status_id,
+        DeployFacts(
+            service=settings.service_for(),
+            environment=status.environment.lower(),
+            version=status.version,
+            sha=status.sha.lower(),
+            repo=status.repo,
+            status=result,
+            deployed_at=status.at,
+            url=status.url,
+        ),
         production,
         now,
     )
-    github.apply_status(
-        db,
-        github.AppliedStatus(
-            status.deployment_id, status.repo, deploy.id, status.status_id, status.at
-        ),
-    )
-    return Outcome(
-        f"deploy #{deploy.id}: {status.state}",
-        needs_commits=deploy.id if unknown_sha and shipping.ships(deploy, production) else None,
-    )
+    if recorded is None:
+        return Outcome(f"deployment {status.deployment_id}: an older status, ignored")
+    return _outcome(f"deploy #{recorded.deploy.id}: {status.state}", recorded)
+
+
+def _outcome(summary: str, recorded: Recorded) -> Outcome:
+    return Outcome(summary, needs_commits=recorded.deploy.id if recorded.needs_commits else None)
 
 
 def run_deploy(
     db: sqlite_utils.Database, run: RunDeploy, production: Sequence[str], now: str
 ) -> Outcome:
     settings = github.settings(db, run.repo)
-    deploy, unknown_sha = _upsert_deploy(
+    recorded = deploys.record_latest(
         db,
-        run.key,
-        {
-            "service": settings.service_for(),
-            "environment": production[0],
-            "version": run.version,
-            "sha": run.sha.lower() if run.sha else None,
-            "repo": run.repo,
-            "status": run.status,
-            "deployed_at": run.at,
-            "url": run.url,
-        },
+        DeployFacts(
+            service=settings.service_for(),
+            environment=production[0],
+            version=run.version,
+            sha=run.sha.lower() if run.sha else None,
+            repo=run.repo,
+            status=run.status,
+            deployed_at=run.at,
+            url=run.url,
+        ),
+        Source("github", run.key),
         production,
         now,
     )
-    return Outcome(
-        f"deploy #{deploy.id}: {run.key} {run.status}",
-        needs_commits=deploy.id if unknown_sha and shipping.ships(deploy, production) else None,
-    )
+    return _outcome(f"deploy #{recorded.deploy.id}: {run.key} {run.status}", recorded)
 
 
 def push(
@@ -173,14 +138,14 @@ def push(
     production: Sequence[str],
     now: str,
 ) -> Outcome:
-    new = shipping.record_commits(db, repo, commits, production, source="github", created_at=now)
+    new = changes.pushed(db, repo, commits, production, "github", now)
     return Outcome(f"{new} new of {len(commits)} commits")
 
 
 def merged_pull(
     db: sqlite_utils.Database, repo: str, number: int, merge_sha: str, merged_at: str
 ) -> Outcome:
-    shipping.record_merge(db, repo, number, merge_sha.lower(), merged_at)
+    changes.merged(db, repo, number, merge_sha, merged_at)
     return Outcome(f"pull request #{number} merged")
 
 
@@ -191,31 +156,21 @@ def issue(
     one that started when the issue was created; closed resolves it; reopened reopens it."""
     settings = github.settings(db, event.repo)
     key = f"issue:{event.issue_id}"
-    existing = incidents.find_by_source(db, "github", key)
     if settings.label not in event.labels:
         return Outcome(f"issue without the label {settings.label!r} ignored")
-    if existing is None:
+    found = incidents.find(db, "github", key)
+    if found is None:
         if event.action not in ("opened", "labeled", "reopened", "closed", "edited"):
             return Outcome(f"issue {event.action} ignored")
-        service = settings.service_for()
-        cause = deploys.latest_success(db, service, production, event.created_at)
-        existing = incidents.insert(
-            db,
-            {
-                "service": service,
-                "title": " ".join(scrubbed(event.title).split())[:MAX_TITLE] or key,
-                "started_at": event.created_at,
-                "deploy_id": cause.id if cause else None,
-                "cause": "deploy" if cause else "unknown",
-                "source": "github",
-                "source_key": key,
-                "created_at": now,
-            },
+        facts = IncidentFacts(
+            service=settings.service_for(),
+            title=" ".join(scrubbed(event.title).split())[:MAX_TITLE] or key,
+            severity=None,
+            started_at=event.created_at,
         )
-    if event.closed_at is not None and existing.resolved_at is None:
-        incidents.resolve(db, existing.id, max(event.closed_at, existing.started_at))
-        return Outcome(f"incident #{existing.id} resolved")
-    if event.action == "reopened" and existing.resolved_at is not None:
-        incidents.reopen(db, existing.id)
-        return Outcome(f"incident #{existing.id} reopened")
-    return Outcome(f"incident #{existing.id} recorded")
+        found = incidents.open_incident(db, facts, "github", key, production, now).incident
+    if event.closed_at is not None and incidents.closed(db, found, event.closed_at):
+        return Outcome(f"incident #{found.id} resolved")
+    if event.action == "reopened" and incidents.reopen(db, found):
+        return Outcome(f"incident #{found.id} reopened")
+    return Outcome(f"incident #{found.id} recorded")

@@ -36,13 +36,13 @@ from github.Repository import Repository
 
 from bot.core.moments import from_utc_text, show, utc_text
 from bot.deps import Deps
+from bot.recording import changes
 from bot.sources.github import api as github_api
 from bot.sources.github import events as github_events
 from bot.sources.github import text as github_text
 from bot.sources.github.api import Calls, Stopped, commit_time
 from bot.sources.github.events import FINISHED_STATES, DeploymentStatus
 from storage import deploys, github, shipping
-from storage.records import Deploy
 from storage.shipping import Commit
 
 log = logging.getLogger(__name__)
@@ -269,16 +269,9 @@ class _Run:
         """Whether a successful production deploy of this repository before the range is
         stored with its commit: then the range's first deployment ships only what came
         after it."""
-        marks = ", ".join("?" for _ in self.production)
-        row = self.deps.store.db.conn.execute(
-            f"""SELECT 1 FROM deploys d
-                WHERE d.repo = ? AND d.status = 'success' AND d.environment IN ({marks})
-                  AND d.deployed_at < ?
-                  AND EXISTS (SELECT 1 FROM changes c WHERE c.repo = d.repo AND c.sha = d.sha)
-                LIMIT 1""",
-            (self.repo, *self.production, utc_text(self.start)),
-        ).fetchone()
-        return row is not None
+        return deploys.shipped_with_commit_before(
+            self.deps.store.db, self.repo, self.production, utc_text(self.start)
+        )
 
     def _find_boundary(self, older: Iterator[Deployment]) -> None:
         """The last successful production deployment before the range, recorded with its
@@ -353,8 +346,8 @@ class _Run:
         for chunk in _chunks(found, BATCH):
             with self.deps.store.write() as db:
                 # What a push does (github_events.push), counting the new commits.
-                self.result.commits += shipping.record_commits(
-                    db, self.repo, chunk, self.production, source="github", created_at=self._now()
+                self.result.commits += changes.pushed(
+                    db, self.repo, chunk, self.production, "github", self._now()
                 )
         self.progress("commits", 1.0)
 
@@ -365,17 +358,7 @@ class _Run:
         (a hotfix branch, a tag): their commits come from the compare API. Read from the
         database, not from this run, so a deploy stored by a run that stopped is included."""
         db = self.deps.store.db
-        marks = ", ".join("?" for _ in self.production)
-        candidates = [
-            Deploy.from_row(row)
-            for row in db.conn.execute(
-                f"""SELECT * FROM deploys
-                    WHERE repo = ? AND status = 'success' AND environment IN ({marks})
-                      AND sha IS NOT NULL AND deployed_at >= ?
-                    ORDER BY deployed_at, id""",
-                (self.repo, *self.production, utc_text(self.start)),
-            )
-        ]
+        candidates = deploys.shipping_since(db, self.repo, self.production, utc_text(self.start))
         # Oldest first, so each comparison starts at the deploy before, already complete.
         waiting = [d for d in candidates if shipping.position(db, self.repo, d.sha or "") is None]
         for n, deploy in enumerate(waiting):
