@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.fake_slack import TEAM, FakeSlack, slash_form  # noqa: E402
+from tests.fakes.fake_slack import TEAM, FakeSlack, slash_form  # noqa: E402
 
 SECRET = "bench-signing-secret"
 BOT_TOKEN = "xoxb-bench"

@@ -20,12 +20,13 @@ import pytest
 
 from bot.core.clock import FixedClock
 from bot.sources.github.webhook import signature
-from tests.conftest import Bot, Reply, running_bot
-from tests.fake_slack import FakeSlack
-from tests.test_cli import assert_no_traceback, run
-from tests.test_deploy import open_modal, submission
-from tests.test_github_webhook import GITHUB_SECRET, deployment_status, sha
-from tests.test_http import request
+from tests.conftest import Bot, Reply
+from tests.e2e.conftest import running_bot
+from tests.e2e.test_cli import assert_no_traceback, run
+from tests.e2e.test_http import request
+from tests.fakes.fake_slack import FakeSlack
+from tests.scenario.test_deploy import open_modal, submission
+from tests.scenario.test_github_webhook import GITHUB_SECRET, deployment_status, sha
 
 SLACK_SECONDS = 3  # Slack shows "failed" for a command not answered within this
 GITHUB_SECONDS = 10  # GitHub marks a delivery failed after this

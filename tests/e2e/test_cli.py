@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.conftest import SECRET, sign
-from tests.fake_slack import FakeSlack, slash_form
+from tests.fakes.fake_slack import FakeSlack, slash_form
 
 SHIPSHAPE = Path(sys.executable).parent / "shipshape"
 RUNNING = re.compile(r"Shipshape is running on http://127\.0\.0\.1:(\d+)")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_github import TOKEN, FakeGitHub
-from tests.test_cli import assert_no_traceback, run
+from tests.e2e.test_cli import assert_no_traceback, run
+from tests.fakes.fake_github import TOKEN, FakeGitHub
 
 NOW = "2026-11-24T12:00:00Z"
 

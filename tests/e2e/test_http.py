@@ -18,8 +18,9 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.core.clock import FixedClock
-from tests.conftest import Bot, Reply, running_bot, sign
-from tests.fake_slack import FakeSlack, slash_form
+from tests.conftest import Bot, Reply, sign
+from tests.e2e.conftest import running_bot
+from tests.fakes.fake_slack import FakeSlack, slash_form
 
 FORM = "application/x-www-form-urlencoded"
 

@@ -15,10 +15,11 @@ from bot.core.clock import FixedClock
 from bot.pulse import dm as pulse_dm
 from bot.pulse.logs import SURVEY_MARK
 from storage import pulse
-from tests.conftest import NOW, Bot, make_config, running_bot
-from tests.fake_slack import FakeSlack, block_actions
-from tests.fake_socket_mode import FakeSocketMode
-from tests.test_pulse_answers import (
+from tests.conftest import NOW, Bot, make_config
+from tests.e2e.conftest import running_bot
+from tests.fakes.fake_slack import FakeSlack, block_actions
+from tests.fakes.fake_socket_mode import FakeSocketMode
+from tests.scenario.test_pulse_answers import (
     click,
     dm,
     element,
@@ -28,7 +29,7 @@ from tests.test_pulse_answers import (
     survey_dm,
     tick,
 )
-from tests.test_pulse_command import settle
+from tests.scenario.test_pulse_command import settle
 
 ADMIN = "U0ADMIN1"
 CHANNEL = "C0CHAN01"

@@ -19,12 +19,12 @@ from bot.core.clock import FixedClock
 from bot.slack.requests import slack_problem
 from bot.sources.http import MAX_JSON_DEPTH, BadJson, json_object
 from tests.conftest import NOW, Bot, make_config, sign
-from tests.fake_slack import FakeSlack, slash_form
-from tests.fake_socket_mode import FakeSocketMode
-from tests.test_github_webhook import (
+from tests.fakes.fake_slack import FakeSlack, slash_form
+from tests.fakes.fake_socket_mode import FakeSocketMode
+from tests.scenario.test_github_webhook import (
     assert_nothing_stored as assert_no_github_records,
 )
-from tests.test_github_webhook import deliver, deployment_status, hub, sha
+from tests.scenario.test_github_webhook import deliver, deployment_status, hub, sha
 
 __all__ = ["hub"]  # the fixture, shared with tests/test_github_webhook.py
 

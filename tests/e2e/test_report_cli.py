@@ -17,7 +17,7 @@ import pytest
 from bot.summary.chart import trend_figure, trend_png
 from storage import changes, deploys, incidents
 from storage.db import Store
-from tests.test_cli import assert_no_traceback, run
+from tests.e2e.test_cli import assert_no_traceback, run
 
 NOW = "2026-11-24T12:00:00Z"  # 7d: [2026-11-17T12:00Z, 2026-11-24T12:00Z)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

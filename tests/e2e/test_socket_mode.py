@@ -16,8 +16,8 @@ import pytest
 from bot.app.serve import Server
 from bot.core.clock import FixedClock
 from tests.conftest import NOW, make_config
-from tests.fake_slack import FakeSlack, slash_form
-from tests.fake_socket_mode import FakeSocketMode
+from tests.fakes.fake_slack import FakeSlack, slash_form
+from tests.fakes.fake_socket_mode import FakeSocketMode
 
 
 @pytest.fixture

@@ -32,9 +32,9 @@ import pytest
 from bot.app.serve import Server
 from bot.core.clock import FixedClock
 from bot.core.weeks import DAYS
-from tests.conftest import Bot, Reply, make_config, running_bot, sign
-from tests.fake_slack import FakeSlack, slash_form
-from tests.test_cli import (
+from tests.conftest import Bot, Reply, make_config, sign
+from tests.e2e.conftest import running_bot
+from tests.e2e.test_cli import (
     RUNNING,
     SHIPSHAPE,
     STOPPED,
@@ -42,8 +42,9 @@ from tests.test_cli import (
     clean_env,
     http_env,
 )
-from tests.test_pulse_command import ADMIN, CHANNEL, settle, start
-from tests.test_summary_delivery import subscribe
+from tests.fakes.fake_slack import FakeSlack, slash_form
+from tests.scenario.test_pulse_command import ADMIN, CHANNEL, settle, start
+from tests.scenario.test_summary_delivery import subscribe
 
 PEOPLE = [f"U{n:07d}" for n in range(40)]
 EXIT_SECONDS = 10  # SPEC: what a supervisor waits after SIGTERM

@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlparse
 
-from tests.loopback import LoopbackServer
+from tests.fakes.loopback import LoopbackServer
 
 TOKEN = "ghp_test"
 RATE_LIMIT_MESSAGE = "API rate limit exceeded for user ID 1."

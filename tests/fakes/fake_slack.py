@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
-from tests.loopback import LoopbackServer
+from tests.fakes.loopback import LoopbackServer
 
 BOT_USER = "UBOT0001"
 TEAM = "T0TEAM01"

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.conftest import SECRET, Bot, Reply, sign
-from tests.fake_slack import TEAM, view_submission
+from tests.fakes.fake_slack import TEAM, view_submission
 
 EXAMPLE = "For example: `/deploy api v1.2.3 env=production sha=a1b2c3d`"
 

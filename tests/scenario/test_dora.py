@@ -24,7 +24,7 @@ import pytest
 
 from bot.metrics.definitions import SOURCE
 from tests.conftest import Bot, Reply, sign
-from tests.fake_slack import TEAM
+from tests.fakes.fake_slack import TEAM
 
 CHANNEL = "C0CHAN01"
 NO_DEPLOYMENTS = "no deployments in this window"

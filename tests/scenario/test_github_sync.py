@@ -36,12 +36,12 @@ from bot.sources.github.webhook import signature
 from storage import github
 from storage.db import Store
 from tests.conftest import make_config
-from tests.fake_github import TOKEN, FakeGitHub, sha_of
-from tests.fake_slack import FakeSlack
+from tests.fakes.fake_github import TOKEN, FakeGitHub, sha_of
+from tests.fakes.fake_slack import FakeSlack
 
 NOW = "2026-11-24T12:00:00Z"
 TZ = "Europe/Berlin"
-PAYLOADS = Path(__file__).parent / "github_payloads"
+PAYLOADS = Path(__file__).parent.parent / "fakes" / "github_payloads"
 H = 3600
 
 

@@ -23,12 +23,13 @@ from bot.core.windows import between
 from bot.metrics import report
 from bot.sources.github.webhook import signature
 from storage import github
-from tests.conftest import Bot, Reply, running_bot
-from tests.fake_github import FakeGitHub
-from tests.fake_slack import FakeSlack
+from tests.conftest import Bot, Reply
+from tests.fakes.fake_github import FakeGitHub
+from tests.fakes.fake_slack import FakeSlack
+from tests.scenario.conftest import running_bot
 
 # Copies of octokit/webhooks' examples (MIT), unchanged; see github_payloads/README.md.
-PAYLOADS = Path(__file__).parent / "github_payloads"
+PAYLOADS = Path(__file__).parent.parent / "fakes" / "github_payloads"
 # GitHub's documented test vector for X-Hub-Signature-256 ("Validating webhook deliveries").
 GITHUB_SECRET = "It's a Secret to Everybody"
 GITHUB_VECTOR = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"

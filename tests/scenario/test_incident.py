@@ -13,10 +13,10 @@ import pytest
 from bot.summary import build as summary
 from storage import incidents
 from tests.conftest import Bot, Reply
-from tests.fake_slack import TEAM, block_actions, view_submission
-from tests.test_cli import run
-from tests.test_dora import home_opened
-from tests.test_summary_delivery import run_job, started, subscribe, summaries
+from tests.e2e.test_cli import run
+from tests.fakes.fake_slack import TEAM, block_actions, view_submission
+from tests.scenario.test_dora import home_opened
+from tests.scenario.test_summary_delivery import run_job, started, subscribe, summaries
 
 CHANNEL = "C0CHAN01"
 OPEN_EXAMPLE = 'For example: `/incident open api Checkout errors sev=2 at="15m ago"`'

@@ -21,10 +21,10 @@ from bot.slack.replies import SECTION_LIMIT, text_blocks
 from bot.summary import build as summary
 from storage import deploys, pulse_answers
 from tests.conftest import NOW, Bot
-from tests.test_dora import home_opened
-from tests.test_incident import open_incident
-from tests.test_pulse_answers import close, open_round
-from tests.test_summary_delivery import run_job, started, subscribe, summaries
+from tests.scenario.test_dora import home_opened
+from tests.scenario.test_incident import open_incident
+from tests.scenario.test_pulse_answers import close, open_round
+from tests.scenario.test_summary_delivery import run_job, started, subscribe, summaries
 
 CHANNEL = "C0CHAN01"
 # Each would ping, or dress a link up, if it reached mrkdwn as written.

@@ -20,7 +20,7 @@ from storage import pulse, pulse_answers
 from storage.pulse import Survey
 from storage.pulse_answers import SINKS, has_responded, responder_hash
 from tests.conftest import NOW, Bot, Reply
-from tests.fake_slack import block_actions, view_submission
+from tests.fakes.fake_slack import block_actions, view_submission
 
 CHANNEL = "C0CHAN01"
 ALICE, BOB, CAROL, MALLORY = "U0ALICE1", "U0BOB001", "U0CAROL1", "U0MALLRY"

@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from bot.core.clock import FixedClock
 from bot.core.errors import UsageError
 from commands.pulse import Audience, Help, Now, Results, Start, Stop, parse
-from tests.conftest import Bot, running_bot
-from tests.fake_slack import FakeSlack
+from tests.conftest import Bot
+from tests.fakes.fake_slack import FakeSlack
+from tests.scenario.conftest import running_bot
 
 ADMIN = "U0ADMIN1"
 CHANNEL = "C0CHAN01"

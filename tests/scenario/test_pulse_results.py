@@ -15,9 +15,10 @@ from bot.pulse.results import aggregate, compare, may_show, summary_lines, thres
 from bot.summary import build as summary
 from storage import pulse_answers
 from storage.pulse_answers import Answer, RoundRow
-from tests.conftest import NOW, Bot, running_bot
-from tests.fake_slack import FakeSlack
-from tests.test_pulse_answers import CHANNEL, click, close, open_round, rate, tick, updates
+from tests.conftest import NOW, Bot
+from tests.fakes.fake_slack import FakeSlack
+from tests.scenario.conftest import running_bot
+from tests.scenario.test_pulse_answers import CHANNEL, click, close, open_round, rate, tick, updates
 
 CLOSED = RoundRow(1, "2026-11-20T13:00:00Z", "2026-11-26T13:00:00Z", "2026-11-26T13:00:00Z")
 OPEN = RoundRow(2, "2026-11-20T13:00:00Z", "2026-11-26T13:00:00Z", None)

@@ -17,10 +17,11 @@ from bot.core.clock import FixedClock
 from bot.pulse import dm as pulse_dm
 from bot.pulse import schedule as pulse_schedule
 from storage.pulse import Survey
-from tests.conftest import Bot, running_bot
-from tests.fake_slack import BOT_USER, FakeSlack
-from tests.test_pulse_answers import click, rate
-from tests.test_pulse_command import ADMIN, CHANNEL, settle, start, table
+from tests.conftest import Bot
+from tests.fakes.fake_slack import BOT_USER, FakeSlack
+from tests.scenario.conftest import running_bot
+from tests.scenario.test_pulse_answers import click, rate
+from tests.scenario.test_pulse_command import ADMIN, CHANNEL, settle, start, table
 
 HUMANS = [f"U{n:07d}" for n in range(246)]
 A_BOT, GONE, OPTED_OUT = "U0ROBOT01", "U0GONE001", "U0OPTOUT1"

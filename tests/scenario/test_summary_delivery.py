@@ -19,10 +19,11 @@ import pytest
 from bot.core.clock import FixedClock
 from bot.summary.post import AlreadyPosted, Disabled, Failed, InProgress, Posted, PostResult
 from storage.db import Store
-from tests import records
-from tests.conftest import NOW, Bot, running_bot
-from tests.fake_slack import FakeSlack
-from tests.test_cli import assert_no_traceback, run
+from tests.conftest import NOW, Bot
+from tests.e2e.test_cli import assert_no_traceback, run
+from tests.fakes import records
+from tests.fakes.fake_slack import FakeSlack
+from tests.scenario.conftest import running_bot
 
 ADMIN = "U0ADMIN1"
 CHANNEL = "C0CHAN01"

@@ -54,7 +54,7 @@ from bot.core.weeks import iso_week
 from bot.core.windows import Window, between
 from bot.metrics import report
 from storage.db import Store
-from tests.records import change, deploy, incident
+from tests.fakes.records import change, deploy, incident
 
 BERLIN = "Europe/Berlin"
 PRODUCTION = ("production", "prod")

@@ -33,7 +33,7 @@ from bot.metrics import report
 from bot.metrics.definitions import failure_rate_band, frequency_band, lead_time_band, recovery_band
 from storage import deploys, incidents, schema
 from storage.db import Store
-from tests import records
+from tests.fakes import records
 
 PRODUCTION = ("production", "prod")
 ZONES = ("Europe/Berlin", "Asia/Kolkata", "Asia/Kathmandu", "America/St_Johns", "UTC")

@@ -29,8 +29,8 @@ from bot.metrics.stability import Outcome
 from bot.summary import build as summary
 from bot.summary.chart import trend_figure
 from storage.db import Store
-from tests import records
-from tests.test_cli import assert_no_traceback, run
+from tests.e2e.test_cli import assert_no_traceback, run
+from tests.fakes import records
 
 TZ = "Europe/Berlin"
 NOW = "2026-11-24T12:00:00Z"
