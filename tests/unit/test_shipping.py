@@ -19,7 +19,6 @@ from storage import deploys, shipping
 from storage.db import Store
 from storage.records import Deploy
 from storage.shipping import Commit
-from tests.conftest import Bot
 
 PRODUCTION = ("production", "prod")
 REPO = "acme/api"
@@ -202,19 +201,3 @@ def test_compare_results_link_exactly_the_commits_of_their_deploy(store: Store) 
         )  # fmt: skip
     assert new == 2
     assert owners(store) == {1: first.id, 2: None, 3: None, 4: branch.id, 5: branch.id}
-
-
-# ---- through /deploy ----------------------------------------------------------------------
-
-
-def test_slash_deploys_ship_and_undo_hands_over(bot: Bot) -> None:
-    store = bot.server.store
-    push(store, 1, 2, 3)
-    assert bot.command("/deploy", f"api 1.0 sha={SHAS[1][:7]} repo={REPO} at=2026-11-20T10:00Z")
-    assert bot.command("/deploy", f"api 1.1 sha={SHAS[3]} repo={REPO} at=2026-11-21T10:00Z")
-    bot.server.wait_idle()
-    assert owners(store) == {1: 1, 2: 2, 3: 2}
-    bot.command("/deploy", "undo 1", user="U0ADMIN1")
-    bot.server.wait_idle()
-    assert owners(store) == {1: 2, 2: 2, 3: 2}
-    assert [r["id"] for r in bot.rows("deploys")] == [2]
