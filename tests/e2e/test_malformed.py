@@ -11,13 +11,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from bot.app.serve import Server
 from bot.core.clock import FixedClock
-from bot.slack.requests import slack_problem
-from bot.sources.http import MAX_JSON_DEPTH, BadJson, json_object
 from tests.conftest import NOW, Bot, make_config, sign
 from tests.fakes.fake_slack import FakeSlack, slash_form
 from tests.fakes.fake_socket_mode import FakeSocketMode
@@ -181,44 +177,7 @@ def test_a_deeply_nested_delivery_is_refused(
     assert_no_traceback(caplog)
 
 
-# ---- the reading itself --------------------------------------------------------------------
-
 # Strings full of brackets, quotes and backslashes: the depth count must skip them.
-_text = st.text(alphabet=st.sampled_from('[]{}"\\:,ab é'), max_size=8)
-_json = st.recursive(
-    st.none() | st.booleans() | st.integers() | _text,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_text, inner, max_size=3),
-    max_leaves=12,
-)
-
-
-@given(_json)
-def test_any_json_object_reads_as_itself_and_anything_else_is_refused(value: Any) -> None:
-    text = json.dumps(value, ensure_ascii=False)
-    if isinstance(value, dict):
-        assert json_object(text, "The body", "Slack request") == value
-    else:
-        with pytest.raises(BadJson, match="is not a JSON object"):
-            json_object(text, "The body", "Slack request")
-
-
-@given(st.integers(min_value=1, max_value=3 * MAX_JSON_DEPTH), _text)
-def test_nesting_is_refused_past_the_limit_whatever_the_strings_hold(depth: int, text: str) -> None:
-    value: Any = text
-    for _ in range(depth - 1):
-        value = [value, text]
-    body = json.dumps({"a": value})
-    if depth <= MAX_JSON_DEPTH:
-        assert json_object(body, "The body", "Slack request") == {"a": value}
-    else:
-        with pytest.raises(BadJson, match=f"more than {MAX_JSON_DEPTH} levels"):
-            json_object(body, "The body", "Slack request")
-
-
-@given(st.binary(max_size=200), st.sampled_from(["application/json", FORM, ""]))
-def test_any_body_gets_a_reason_or_passes_never_an_exception(body: bytes, kind: str) -> None:
-    problem = slack_problem(body, kind)
-    assert problem is None or problem.endswith((".", "..."))
 
 
 # ---- Socket Mode ---------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""`shipshape report` and `shipshape demo` through the real console script, and the chart.
+"""`shipshape report` and `shipshape demo` through the real console script (the chart:
+tests/unit/test_chart.py).
 
 The report runs at a fixed time (SHIPSHAPE_NOW) on a small database filled through the
 storage functions, so every number below is worked out by hand.
@@ -6,7 +7,6 @@ storage functions, so every number below is worked out by hand.
 
 from __future__ import annotations
 
-import io
 import json
 import time
 from pathlib import Path
@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from bot.summary.chart import trend_figure, trend_png
 from storage import changes, deploys, incidents
 from storage.db import Store
 from tests.e2e.test_cli import assert_no_traceback, run
@@ -334,37 +333,6 @@ def test_demo_leaves_a_database_it_did_not_make(tmp_path: Path) -> None:
     assert "was not made by `shipshape demo`" in result.stderr
     assert (out / "demo.db").read_bytes() == b"not ours"
     assert_no_traceback(result.stdout, result.stderr)
-
-
-# ---- chart ---------------------------------------------------------------------------------
-
-WEEKS = [f"2026-W{n}" for n in range(36, 48)]
-COUNTS = [11, 10, 11, 11, 15, 18, 16, 17, 12, 0, 24, 18]
-RATES: list[float | None] = [0.0, 0.1, 0.0, 0.0, 0.0, 1 / 6, 0.0625, 0.18, 0.0, None, 0.125, 0.05]
-
-
-def test_trend_png_writes_a_png() -> None:
-    buffer = io.BytesIO()
-    trend_png(WEEKS, COUNTS, RATES, buffer)
-    assert buffer.getvalue().startswith(PNG_SIGNATURE)
-    assert len(buffer.getvalue()) > 10_000
-
-
-def test_trend_figure_has_a_bar_per_week_and_a_gap_for_no_deployments() -> None:
-    figure = trend_figure(WEEKS, COUNTS, RATES)
-    bars_axes, line_axes = figure.axes
-    heights = [patch.get_height() for patch in bars_axes.patches]
-    assert heights == COUNTS
-    (line,) = line_axes.get_lines()
-    y = list(line.get_ydata())
-    assert y[1] == pytest.approx(10.0)
-    assert y[9] != y[9]  # NaN: a week without deployments has no rate, not 0%
-    assert [t.get_text() for t in bars_axes.get_xticklabels()] == WEEKS
-
-
-def test_trend_figure_refuses_uneven_series() -> None:
-    with pytest.raises(ValueError, match="same length"):
-        trend_figure(WEEKS, COUNTS[:-1], RATES)
 
 
 # ---- issue 11: extreme dates, a .env that is not UTF-8, environments with spaces ------------

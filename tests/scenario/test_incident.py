@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +12,6 @@ import pytest
 from bot.summary import build as summary
 from storage import incidents
 from tests.conftest import Bot, Reply
-from tests.e2e.test_cli import run
 from tests.fakes.fake_slack import TEAM, block_actions, view_submission
 from tests.scenario.test_dora import home_opened
 from tests.scenario.test_summary_delivery import run_job, started, subscribe, summaries
@@ -1394,16 +1392,6 @@ def test_github_incidents_are_never_private(bot: Bot) -> None:
             },
         )
     assert "api: Checkout errors (acme/api#12)" in ephemeral_text(bot.command("/incident", "list"))
-
-
-def test_the_export_keeps_a_private_channels_title(bot: Bot, tmp_path: Path) -> None:
-    _private_incident(bot)
-    result = run(
-        ["export", "incidents", "--format", "json"], tmp_path, SHIPSHAPE_DB=str(bot.db_path)
-    )
-    assert result.returncode == 0, result.stderr
-    (row,) = json.loads(result.stdout)
-    assert (row["title"], row["channel_private"]) == ("Acquisition of Initech leaked", 1)
 
 
 # ---- answers that tell the truth (issue 11) ------------------------------------------------

@@ -1,6 +1,6 @@
 """Weekly summaries reach Slack once per channel and week: through the scheduler's real job,
-across restarts and two servers on one database, after failed posts and dead processes,
-and from `shipshape summary --post`.
+across restarts and two servers on one database, after failed posts and dead processes
+(`shipshape summary --post`: tests/e2e/test_summary_cli.py).
 
 The subscription is made at 2026-11-24T12:00:00Z (Tuesday of ISO week 48, 13:00 CET):
 Monday 09:00 Europe/Berlin, so its first run is Monday 30 Nov 08:00Z, summarising week 48.
@@ -18,9 +18,7 @@ import pytest
 
 from bot.core.clock import FixedClock
 from bot.summary.post import AlreadyPosted, Disabled, Failed, InProgress, Posted, PostResult
-from storage.db import Store
-from tests.conftest import NOW, Bot
-from tests.e2e.test_cli import assert_no_traceback, run
+from tests.conftest import Bot
 from tests.fakes import records
 from tests.fakes.fake_slack import FakeSlack
 from tests.scenario.conftest import running_bot
@@ -331,74 +329,3 @@ def test_the_job_of_a_channel_unsubscribed_elsewhere_posts_nothing(subscribed: B
 
 
 # ---- shipshape summary --post ------------------------------------------------------------
-
-
-def post_env(slack: FakeSlack, db: Path, **extra: str) -> dict[str, str]:
-    return {
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_API_URL": slack.url,
-        "SHIPSHAPE_DB": str(db),
-        "SHIPSHAPE_TIMEZONE": "Europe/Berlin",
-        "SHIPSHAPE_NOW": NOW,
-        **extra,
-    }
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Path:
-    db = tmp_path / "shipshape.db"
-    store = Store(db)
-    store.migrate()
-    store.close()
-    return db
-
-
-def test_summary_post_posts_once_then_says_already_posted(
-    tmp_path: Path, slack: FakeSlack, database: Path
-) -> None:
-    env = post_env(slack, database)
-    first = run(["summary", "--channel", CHANNEL, "--post"], tmp_path, **env)
-    assert first.returncode == 0, first.stderr
-    (post,) = summaries(slack)
-    ts = "1700000000.000001"
-    assert first.stdout == f"posted: the summary of 2026-W47 in {CHANNEL} ({ts}).\n"
-    assert post["text"].startswith("Weekly summary 2026-W47")
-    assert slack.calls_to("upload")[0]["bytes"].startswith(b"\x89PNG")
-    second = run(["summary", "--channel", CHANNEL, "--post"], tmp_path, **env)
-    assert second.returncode == 0, second.stderr
-    assert second.stdout == (
-        f"already posted for 2026-W47 in {CHANNEL} at 2026-11-24 13:00 CET ({ts}); "
-        "nothing was posted.\n"
-    )
-    assert len(summaries(slack)) == 1
-
-
-def test_summary_post_reports_what_slack_refused(
-    tmp_path: Path, slack: FakeSlack, database: Path
-) -> None:
-    slack.fail_next("chat.postMessage", "ratelimited_forever")
-    env = post_env(slack, database)
-    failed = run(["summary", "--channel", CHANNEL, "--week", "2026-W40", "--post"], tmp_path, **env)
-    assert failed.returncode == 1
-    assert_no_traceback(failed.stdout, failed.stderr)
-    assert "not posted: Slack answered ratelimited_forever for the summary of 2026-W40" in (
-        failed.stderr
-    )
-    assert table(database, "summary_claims") == []
-    again = run(["summary", "--channel", CHANNEL, "--week", "2026-W40", "--post"], tmp_path, **env)
-    assert again.returncode == 0 and again.stdout.startswith("posted: the summary of 2026-W40")
-
-
-def test_summary_post_needs_a_channel_and_a_token(
-    tmp_path: Path, slack: FakeSlack, database: Path
-) -> None:
-    no_channel = run(["summary", "--post"], tmp_path, **post_env(slack, database))
-    assert no_channel.returncode == 2
-    assert "--post needs --channel" in no_channel.stderr
-    env = post_env(slack, database)
-    del env["SLACK_BOT_TOKEN"]
-    no_token = run(["summary", "--channel", CHANNEL, "--post"], tmp_path, **env)
-    assert no_token.returncode == 1
-    assert "SLACK_BOT_TOKEN is not set" in no_token.stderr
-    assert_no_traceback(no_channel.stderr, no_token.stderr)
-    assert summaries(slack) == []

@@ -1,6 +1,6 @@
 """The weekly summary's content (bot/summary/build.py): weeks, build() on histories written into a
-real temp database, the Slack blocks, the chart, and `shipshape summary` through the real
-console script.
+real temp database, the Slack blocks and the chart (`shipshape summary` through the real
+console script: tests/e2e/test_summary_cli.py).
 
 The team is in Europe/Berlin and "now" is Tuesday 2026-11-24 12:00 UTC, so the last
 complete week is 2026-W47 (16 to 23 November) and the check's 12 weeks are W36 to W47.
@@ -29,7 +29,6 @@ from bot.metrics.stability import Outcome
 from bot.summary import build as summary
 from bot.summary.chart import trend_figure
 from storage.db import Store
-from tests.e2e.test_cli import assert_no_traceback, run
 from tests.fakes import records
 
 TZ = "Europe/Berlin"
@@ -332,87 +331,6 @@ def test_chart_png_has_twelve_weekly_bars(deps: Deps) -> None:
     assert len(bars) == 12
     assert [round(bar.get_height()) for bar in bars] == trend.deployments
     assert trend.deployments == [5] * 8 + [9, 10, 9, 10]
-
-
-# ---- shipshape summary ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def history_db(tmp_path: Path) -> Path:
-    made = make_deps(tmp_path / "cli.db")
-    write_history(made.store)
-    with made.store.write() as db:
-        db.conn.execute(
-            """INSERT INTO subscriptions (channel_id, day, time, timezone, service, created_by,
-                   created_at, updated_at)
-               VALUES ('C0PAYMENTS', 'mon', '09:00', ?, 'payments', 'U1', ?, ?)""",
-            (TZ, NOW, NOW),
-        )
-    made.store.close()
-    return tmp_path / "cli.db"
-
-
-def summarise(db: Path, cwd: Path, *args: str) -> tuple[int, str, str]:
-    result = run(
-        ["summary", *args], cwd, SHIPSHAPE_DB=str(db), SHIPSHAPE_TIMEZONE=TZ, SHIPSHAPE_NOW=NOW
-    )
-    assert_no_traceback(result.stdout, result.stderr)
-    return result.returncode, result.stdout, result.stderr
-
-
-def test_cli_prints_the_summary_of_a_week(history_db: Path, tmp_path: Path) -> None:
-    code, out, err = summarise(history_db, tmp_path, "--week", "2026-W47")
-    assert code == 0, err
-    assert out.startswith("== Weekly summary 2026-W47: all services ==")
-    assert "Speed is outrunning stability." in out
-    assert "Look first at: payments (6.2% → 33.3%)" in out
-    assert "10 deployments on 1 deploy day" in out
-    assert "2026-W36    5 deployments    0.0% failed" in out
-    assert "2026-W38    5 deployments   20.0% failed" in out
-    assert "and 2 more" in out
-    code, default_out, _ = summarise(history_db, tmp_path)
-    assert code == 0
-    assert default_out == out  # the last complete week is the default
-
-
-def test_cli_summary_of_a_subscribed_channel_covers_its_service(
-    history_db: Path, tmp_path: Path
-) -> None:
-    code, out, err = summarise(history_db, tmp_path, "--channel", "C0PAYMENTS")
-    assert code == 0, err
-    assert out.startswith("== Weekly summary 2026-W47: payments ==")
-    code, out, _ = summarise(history_db, tmp_path, "--channel", "C0NOTSUBSCRIBED")
-    assert code == 0
-    assert out.startswith("== Weekly summary 2026-W47: all services ==")
-
-
-@pytest.mark.parametrize(
-    ("week", "said"),
-    [
-        ("2026-W60", "'2026-W60' does not exist: 2026 has ISO weeks 1 to 53"),
-        ("47", "'47' is not a week: write an ISO week as YYYY-Www, like 2026-W47"),
-        ("2026-W48", "2026-W48 is not over yet"),
-    ],
-)
-def test_cli_bad_week_is_one_line(history_db: Path, tmp_path: Path, week: str, said: str) -> None:
-    code, out, err = summarise(history_db, tmp_path, "--week", week)
-    assert code == 1
-    assert out == ""
-    assert said in err
-    assert len(err.strip().splitlines()) == 1
-
-
-def test_cli_summary_without_a_database(tmp_path: Path) -> None:
-    code, _, err = summarise(tmp_path / "none.db", tmp_path)
-    assert code == 1
-    assert "There is no database at SHIPSHAPE_DB=" in err
-    assert not (tmp_path / "none.db").exists()
-
-
-def test_cli_summary_help(tmp_path: Path) -> None:
-    result = run(["summary", "--help"], tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert "--week" in result.stdout and "Example" in result.stdout
 
 
 def test_open_incidents_whose_titles_escape_long_stay_whole_within_slack_limits(
