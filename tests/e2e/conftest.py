@@ -14,6 +14,7 @@ import pytest
 from bot.core.clock import FixedClock
 from tests.conftest import Bot, Reply, running
 from tests.fakes.fake_slack import FakeSlack
+from tests.scenario.test_github_webhook import GITHUB_SECRET
 
 
 class HttpBot(Bot):
@@ -55,4 +56,12 @@ def running_bot(
 @pytest.fixture
 def bot(tmp_path: Path, slack: FakeSlack, clock: FixedClock) -> Iterator[HttpBot]:
     with running_bot(tmp_path, slack, clock) as started:
+        yield started
+
+
+@pytest.fixture
+def hub(tmp_path: Path, slack: FakeSlack, clock: FixedClock) -> Iterator[HttpBot]:
+    """The real server with GITHUB_WEBHOOK_SECRET set (the `bot` fixture has none), over HTTP;
+    the scenario tier's own is in tests/scenario/test_github_webhook.py."""
+    with running_bot(tmp_path, slack, clock, github_webhook_secret=GITHUB_SECRET) as started:
         yield started

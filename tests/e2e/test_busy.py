@@ -97,12 +97,6 @@ def test_a_deploy_modal_while_the_database_is_held_stays_open_and_says_so(bot: B
 # ---- GitHub webhook ------------------------------------------------------------------------
 
 
-@pytest.fixture
-def hub(tmp_path: Path, slack: FakeSlack, clock: FixedClock) -> Iterator[Bot]:
-    with running_bot(tmp_path, slack, clock, github_webhook_secret=GITHUB_SECRET) as started:
-        yield started
-
-
 def deliver_with_headers(bot: Bot, delivery: str) -> tuple[int, dict[str, str], str]:
     body = json.dumps(deployment_status(42, 1, "success", "2026-11-20T10:00:00Z", sha(1)))
     req = urllib.request.Request(

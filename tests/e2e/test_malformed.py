@@ -20,9 +20,7 @@ from tests.fakes.fake_socket_mode import FakeSocketMode
 from tests.scenario.test_github_webhook import (
     assert_nothing_stored as assert_no_github_records,
 )
-from tests.scenario.test_github_webhook import deliver, deployment_status, hub, sha
-
-__all__ = ["hub"]  # the fixture, shared with tests/test_github_webhook.py
+from tests.scenario.test_github_webhook import deliver, deployment_status, sha
 
 FORM = "application/x-www-form-urlencoded"
 DEEP = 100_000

@@ -1,4 +1,4 @@
-"""`github sync` against a loopback fake of the GitHub REST API (tests/fake_github.py),
+"""`github sync` against a loopback fake of the GitHub REST API (tests/fakes/fake_github.py),
 through the real PyGithub client, on a real SQLite file.
 
 The basic history, acme/app with default branch main (authored = committed unless noted):
