@@ -1,7 +1,7 @@
 """Fixtures every tier shares: a fake Slack, a fixed clock, the real Server on a temp SQLite
-file, and `Bot`, which speaks to it as Slack does. Each tier's conftest.py supplies how a
-request reaches the app: over HTTP on a loopback port (e2e/) or dispatched in process
-(scenario/)."""
+file, and `Bot`, which speaks to it as Slack does. A request reaches the app over HTTP on a
+loopback port (HttpBot, the `bot` of e2e/ and of files not yet in a tier) or dispatched in
+process (scenario/conftest.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import itertools
 import json
 import sqlite3
 import time
+import urllib.error
+import urllib.request
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -112,6 +114,35 @@ class Bot(ABC):
             conn.close()
 
 
+class HttpBot(Bot):
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.port}"
+
+    def start(self) -> None:
+        self.server.serve_in_thread()
+
+    def post(self, path: str, body: str, headers: dict[str, str], content_type: str) -> Reply:
+        request = urllib.request.Request(
+            self.url + path,
+            data=body.encode(),
+            headers={"Content-Type": content_type, **headers},
+            method="POST",
+        )
+        return _fetch(request)
+
+    def get(self, path: str) -> Reply:
+        return _fetch(urllib.request.Request(self.url + path))
+
+
+def _fetch(request: urllib.request.Request) -> Reply:
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            return Reply(response.status, response.read().decode())
+    except urllib.error.HTTPError as error:
+        return Reply(error.code, error.read().decode())
+
+
 AnyBot = TypeVar("AnyBot", bound=Bot)
 
 
@@ -161,3 +192,11 @@ def slack() -> Iterator[FakeSlack]:
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(NOW)
+
+
+@pytest.fixture
+def bot(tmp_path: Path, slack: FakeSlack, clock: FixedClock) -> Iterator[HttpBot]:
+    """The real server over HTTP: e2e's, and the default of a test file not yet sorted into a
+    tier; scenario/ overrides it with the app dispatched in process."""
+    with running(HttpBot, tmp_path, slack, clock) as started:
+        yield started

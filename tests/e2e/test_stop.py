@@ -32,8 +32,8 @@ import pytest
 from bot.app.serve import Server
 from bot.core.clock import FixedClock
 from bot.core.weeks import DAYS
+from tests.conftest import HttpBot as Bot
 from tests.conftest import Reply, make_config, sign
-from tests.e2e.conftest import HttpBot as Bot
 from tests.e2e.conftest import running_bot
 from tests.e2e.test_cli import (
     RUNNING,
