@@ -2,7 +2,7 @@
 
 Run:  uv run python benchmarks/slash_load.py [--seconds 30] [--clients 20] [--json]
 
-It starts the loopback fake of Slack from tests/fake_slack.py, runs `shipshape serve` as a
+It starts the loopback fake of Slack from tests/fakes/fake_slack.py, runs `shipshape serve` as a
 subprocess in HTTP mode on a free loopback port with a fresh SQLite file, and has N client
 threads send signed `/deploy` commands over keep-alive connections for S seconds. It reports
 throughput and the time to the HTTP response (what Slack's 3-second limit applies to), then
@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.fake_slack import TEAM, FakeSlack, slash_form  # noqa: E402
+from tests.fakes.fake_slack import TEAM, FakeSlack, slash_form  # noqa: E402
 
 SECRET = "bench-signing-secret"
 BOT_TOKEN = "xoxb-bench"

@@ -6,7 +6,7 @@ It runs `shipshape serve` as benchmarks/slash_load.py does (a subprocess in HTTP
 free loopback port, a fresh SQLite file, the loopback fake of Slack), with
 GITHUB_WEBHOOK_SECRET set, and has N client threads post signed deliveries to
 /github/webhook over keep-alive connections for S seconds. The mix is built from GitHub's
-own payload examples (tests/github_payloads), changing only ids, shas, times, state
+own payload examples (tests/fakes/github_payloads), changing only ids, shas, times, state
 and the repository name:
   - ~40% push to the default branch of one of a few repositories, with 1-5 new commits;
   - ~60% deployment_status, success or failure, mostly of a new deployment of the latest
@@ -62,9 +62,9 @@ from benchmarks.slash_load import (  # noqa: E402
     server_environment,
     wait_healthy,
 )
-from tests.fake_slack import FakeSlack  # noqa: E402
+from tests.fakes.fake_slack import FakeSlack  # noqa: E402
 
-PAYLOADS = Path(__file__).resolve().parent.parent / "tests" / "github_payloads"
+PAYLOADS = Path(__file__).resolve().parent.parent / "tests" / "fakes" / "github_payloads"
 SECRET = "bench-webhook-secret"
 REPOS = ("bench/api", "bench/web", "bench/worker", "bench/billing")
 PUSH_SHARE = 0.40

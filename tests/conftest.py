@@ -1,4 +1,7 @@
-"""Fixtures: the real app on a loopback port, a fake Slack, a temp SQLite file, a fixed clock."""
+"""Fixtures every tier shares: a fake Slack, a fixed clock, the real Server on a temp SQLite
+file, and `Bot`, which speaks to it as Slack does. A request reaches the app over HTTP on a
+loopback port (HttpBot, the `bot` of e2e/ and of files not yet in a tier) or dispatched in
+process (scenario/conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,11 +11,12 @@ import sqlite3
 import time
 import urllib.error
 import urllib.request
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import pytest
@@ -21,7 +25,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.app.serve import Server
 from bot.config import Config
 from bot.core.clock import FixedClock
-from tests.fake_slack import FakeSlack, slash_form
+from tests.fakes.fake_slack import FakeSlack, slash_form
 
 SECRET = "test-signing-secret"
 NOW = "2026-11-24T12:00:00Z"
@@ -49,36 +53,24 @@ def sign(body: str, timestamp: int | None = None, secret: str = SECRET) -> dict[
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
 
 
-class Bot:
+class Bot(ABC):
+    """The real Server, reached the way Slack and GitHub reach it; the tier decides how."""
+
     def __init__(self, server: Server, slack: FakeSlack, clock: FixedClock, db_path: Path) -> None:
         self.server = server
         self.slack = slack
         self.clock = clock
         self.db_path = db_path
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.port}"
+    @abstractmethod
+    def start(self) -> None:
+        """Start the server's background work, and whatever carries requests to it."""
 
-    def post(self, path: str, body: str, headers: dict[str, str], content_type: str) -> Reply:
-        request = urllib.request.Request(
-            self.url + path,
-            data=body.encode(),
-            headers={"Content-Type": content_type, **headers},
-            method="POST",
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=15) as response:
-                return Reply(response.status, response.read().decode())
-        except urllib.error.HTTPError as error:
-            return Reply(error.code, error.read().decode())
+    @abstractmethod
+    def post(self, path: str, body: str, headers: dict[str, str], content_type: str) -> Reply: ...
 
-    def get(self, path: str) -> Reply:
-        try:
-            with urllib.request.urlopen(self.url + path, timeout=15) as response:
-                return Reply(response.status, response.read().decode())
-        except urllib.error.HTTPError as error:
-            return Reply(error.code, error.read().decode())
+    @abstractmethod
+    def get(self, path: str) -> Reply: ...
 
     def slack_form(self, form: dict[str, str], headers: dict[str, str] | None = None) -> Reply:
         body = urlencode(form)
@@ -122,6 +114,38 @@ class Bot:
             conn.close()
 
 
+class HttpBot(Bot):
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.port}"
+
+    def start(self) -> None:
+        self.server.serve_in_thread()
+
+    def post(self, path: str, body: str, headers: dict[str, str], content_type: str) -> Reply:
+        request = urllib.request.Request(
+            self.url + path,
+            data=body.encode(),
+            headers={"Content-Type": content_type, **headers},
+            method="POST",
+        )
+        return _fetch(request)
+
+    def get(self, path: str) -> Reply:
+        return _fetch(urllib.request.Request(self.url + path))
+
+
+def _fetch(request: urllib.request.Request) -> Reply:
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            return Reply(response.status, response.read().decode())
+    except urllib.error.HTTPError as error:
+        return Reply(error.code, error.read().decode())
+
+
+AnyBot = TypeVar("AnyBot", bound=Bot)
+
+
 def make_config(db_path: Path, slack: FakeSlack, **overrides: Any) -> Config:
     values: dict[str, Any] = {
         "slack_bot_token": "xoxb-test",
@@ -133,6 +157,29 @@ def make_config(db_path: Path, slack: FakeSlack, **overrides: Any) -> Config:
     }
     values.update(overrides)
     return Config(**values)
+
+
+@contextmanager
+def running(
+    kind: type[AnyBot],
+    tmp_path: Path,
+    slack: FakeSlack,
+    clock: FixedClock,
+    *,
+    server_options: dict[str, Any] | None = None,
+    **overrides: Any,
+) -> Iterator[AnyBot]:
+    """The real Server on a temp database, reached as `kind` reaches it; `overrides` change
+    its Config and `server_options` the Server's own (its HTTP bounds)."""
+    db_path = tmp_path / "shipshape.db"
+    config = make_config(db_path, slack, **overrides)
+    server = Server(config, clock, "127.0.0.1", 0, **(server_options or {}))
+    started = kind(server, slack, clock, db_path)
+    try:
+        started.start()
+        yield started
+    finally:
+        server.stop()
 
 
 @pytest.fixture
@@ -147,28 +194,9 @@ def clock() -> FixedClock:
     return FixedClock(NOW)
 
 
-@contextmanager
-def running_bot(
-    tmp_path: Path,
-    slack: FakeSlack,
-    clock: FixedClock,
-    *,
-    server_options: dict[str, Any] | None = None,
-    **overrides: Any,
-) -> Iterator[Bot]:
-    """The real server on an ephemeral loopback port; `overrides` change its Config and
-    `server_options` the Server's own (its HTTP bounds)."""
-    db_path = tmp_path / "shipshape.db"
-    config = make_config(db_path, slack, **overrides)
-    server = Server(config, clock, "127.0.0.1", 0, **(server_options or {}))
-    server.serve_in_thread()
-    try:
-        yield Bot(server, slack, clock, db_path)
-    finally:
-        server.stop()
-
-
 @pytest.fixture
-def bot(tmp_path: Path, slack: FakeSlack, clock: FixedClock) -> Iterator[Bot]:
-    with running_bot(tmp_path, slack, clock) as started:
+def bot(tmp_path: Path, slack: FakeSlack, clock: FixedClock) -> Iterator[HttpBot]:
+    """The real server over HTTP: e2e's, and the default of a test file not yet sorted into a
+    tier; scenario/ overrides it with the app dispatched in process."""
+    with running(HttpBot, tmp_path, slack, clock) as started:
         yield started

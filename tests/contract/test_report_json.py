@@ -13,7 +13,7 @@ import pytest
 from bot.core.windows import Window, between
 from bot.metrics.report import Report, build
 from storage.db import Store
-from tests.records import change, deploy, incident
+from tests.fakes.records import change, deploy, incident
 
 NOW = pendulum.datetime(2026, 12, 5, 12, 0, 0)
 # Keys as nested lists, in SPEC's order: (key, its keys) for an object, key alone otherwise.

@@ -1,0 +1,380 @@
+"""A loopback fake of the GitHub REST API for one repository, recording every request.
+
+The real PyGithub client talks to it through GITHUB_API_URL, so what the tests assert is
+what GitHub would have been asked: paths, `per_page` and `page`, and how many requests.
+It pages like GitHub (`page`/`per_page`, default 30, at most 100, and a Link header with
+rel="next" and rel="last"), lists newest first, filters commits by committer date with
+`since`, and can answer chosen requests with a 403 rate-limit response.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlparse
+
+from tests.fakes.loopback import LoopbackServer
+
+TOKEN = "ghp_test"
+RATE_LIMIT_MESSAGE = "API rate limit exceeded for user ID 1."
+
+
+def sha_of(name: str) -> str:
+    """A full 40-character sha for a commit the test names."""
+    return hashlib.sha1(name.encode()).hexdigest()
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    status: int = 200
+
+
+@dataclass
+class FakeCommit:
+    sha: str
+    authored_at: str
+    committed_at: str
+    on_default_branch: bool = True
+
+
+@dataclass
+class FakeStatus:
+    id: int
+    state: str
+    created_at: str
+    environment: str
+
+
+@dataclass
+class FakeDeployment:
+    id: int
+    sha: str
+    ref: str
+    environment: str
+    created_at: str
+    statuses: list[FakeStatus] = field(default_factory=list)  # oldest first
+
+
+@dataclass
+class FakePull:
+    number: int
+    updated_at: str
+    merged_at: str | None
+    merge_sha: str | None
+
+
+@dataclass
+class Limit:
+    """Answer the next request whose path matches with a 403 rate-limit response."""
+
+    pattern: str  # a regular expression searched in the path
+    retry_after: int | None = None  # seconds; otherwise X-RateLimit-Reset in an hour
+
+
+class FakeGitHub:
+    def __init__(self, repo: str = "acme/app", default_branch: str = "main") -> None:
+        self.repo = repo
+        self.default_branch = default_branch
+        self.history: list[FakeCommit] = []  # oldest first, every branch in one line
+        self.deployments: list[FakeDeployment] = []
+        self.pulls: list[FakePull] = []
+        self.requests: list[Request] = []
+        self.limits: list[Limit] = []
+        self._ids = iter(range(9000, 10**9))
+        self._lock = threading.Lock()
+        self._server = LoopbackServer(self._handler())
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    def start(self) -> FakeGitHub:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    # ---- building the repository's history ------------------------------------------------
+
+    def commit(
+        self,
+        name: str,
+        authored_at: str,
+        committed_at: str | None = None,
+        *,
+        on_default_branch: bool = True,
+    ) -> str:
+        sha = sha_of(name)
+        self.history.append(
+            FakeCommit(sha, authored_at, committed_at or authored_at, on_default_branch)
+        )
+        return sha
+
+    def deployment(
+        self,
+        deployment_id: int,
+        sha: str,
+        created_at: str,
+        *statuses: tuple[str, str],
+        ref: str | None = None,
+        environment: str = "production",
+    ) -> FakeDeployment:
+        """A deployment with its statuses as (state, created_at), oldest first."""
+        found = FakeDeployment(
+            deployment_id, sha, ref or self.default_branch, environment, created_at
+        )
+        for state, at in statuses:
+            found.statuses.append(FakeStatus(next(self._ids), state, at, environment))
+        self.deployments.append(found)
+        return found
+
+    def add_status(self, deployment: FakeDeployment, state: str, at: str) -> None:
+        deployment.statuses.append(FakeStatus(next(self._ids), state, at, deployment.environment))
+
+    def pull(
+        self, number: int, updated_at: str, merged_at: str | None, merge_sha: str | None
+    ) -> None:
+        self.pulls.append(FakePull(number, updated_at, merged_at, merge_sha))
+
+    def limit(self, pattern: str, retry_after: int | None = None) -> None:
+        self.limits.append(Limit(pattern, retry_after))
+
+    def requested(self, pattern: str = "") -> list[Request]:
+        with self._lock:
+            return [r for r in self.requests if re.search(pattern, r.path)]
+
+    def clear(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    # ---- JSON as GitHub writes it ---------------------------------------------------------
+
+    def _repo_url(self) -> str:
+        return f"{self.url}/repos/{self.repo}"
+
+    def _commit_json(self, commit: FakeCommit) -> dict[str, Any]:
+        return {
+            "sha": commit.sha,
+            "node_id": "C_" + commit.sha[:8],
+            "url": f"{self._repo_url()}/commits/{commit.sha}",
+            "html_url": f"https://github.com/{self.repo}/commit/{commit.sha}",
+            "commit": {
+                "author": {"name": "A", "email": "a@example.com", "date": commit.authored_at},
+                "committer": {"name": "C", "email": "c@example.com", "date": commit.committed_at},
+                "message": "change",
+                "url": f"{self._repo_url()}/git/commits/{commit.sha}",
+                "tree": {"sha": commit.sha, "url": f"{self._repo_url()}/git/trees/{commit.sha}"},
+            },
+            "author": None,
+            "committer": None,
+            "parents": [],
+        }
+
+    def _deployment_json(self, d: FakeDeployment) -> dict[str, Any]:
+        url = f"{self._repo_url()}/deployments/{d.id}"
+        return {
+            "url": url,
+            "id": d.id,
+            "node_id": f"DE_{d.id}",
+            "sha": d.sha,
+            "ref": d.ref,
+            "task": "deploy",
+            "payload": {},
+            "original_environment": d.environment,
+            "environment": d.environment,
+            "description": None,
+            "creator": None,
+            "created_at": d.created_at,
+            "updated_at": d.statuses[-1].created_at if d.statuses else d.created_at,
+            "statuses_url": f"{url}/statuses",
+            "repository_url": self._repo_url(),
+            "transient_environment": False,
+            "production_environment": d.environment == "production",
+        }
+
+    def _status_json(self, d: FakeDeployment, s: FakeStatus) -> dict[str, Any]:
+        url = f"{self._repo_url()}/deployments/{d.id}"
+        return {
+            "url": f"{url}/statuses/{s.id}",
+            "id": s.id,
+            "node_id": f"DES_{s.id}",
+            "state": s.state,
+            "creator": None,
+            "description": "",
+            "environment": s.environment,
+            "target_url": f"https://ci.example.com/deploy/{d.id}",
+            "log_url": f"https://ci.example.com/deploy/{d.id}",
+            "environment_url": "",
+            "created_at": s.created_at,
+            "updated_at": s.created_at,
+            "deployment_url": url,
+            "repository_url": self._repo_url(),
+        }
+
+    def _pull_json(self, p: FakePull) -> dict[str, Any]:
+        return {
+            "url": f"{self._repo_url()}/pulls/{p.number}",
+            "id": 500_000 + p.number,
+            "number": p.number,
+            "state": "closed",
+            "title": f"Pull request {p.number}",
+            "created_at": p.updated_at,
+            "updated_at": p.updated_at,
+            "closed_at": p.updated_at,
+            "merged_at": p.merged_at,
+            "merge_commit_sha": p.merge_sha,
+        }
+
+    # ---- answers --------------------------------------------------------------------------
+
+    def _page(
+        self, path: str, query: dict[str, str], items: list[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], dict[str, str]]:
+        per_page = min(int(query.get("per_page", 30)), 100)
+        page = int(query.get("page", 1))
+        last = max(1, -(-len(items) // per_page))
+        headers = {}
+        if page < last:
+
+            def link(n: int) -> str:
+                return f"{self.url}{path}?{urlencode({**query, 'page': n})}"
+
+            headers["Link"] = f'<{link(page + 1)}>; rel="next", <{link(last)}>; rel="last"'
+        return items[(page - 1) * per_page : page * per_page], headers
+
+    def _commit_index(self, sha: str) -> int | None:
+        return next((i for i, c in enumerate(self.history) if c.sha.startswith(sha)), None)
+
+    def answer(self, path: str, query: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+        base = f"/repos/{self.repo}"
+        if path == base:
+            return (
+                200,
+                {
+                    "id": 1,
+                    "node_id": "R_1",
+                    "name": self.repo.split("/")[1],
+                    "full_name": self.repo,
+                    "owner": {"login": self.repo.split("/")[0], "id": 2, "type": "Organization"},
+                    "private": True,
+                    "default_branch": self.default_branch,
+                    "url": self._repo_url(),
+                },
+                {},
+            )
+        if not path.startswith(base + "/"):
+            return 404, {"message": "Not Found"}, {}
+        rest = path.removeprefix(base)
+        if rest == "/deployments":
+            listed = sorted(self.deployments, key=lambda d: (d.created_at, d.id), reverse=True)
+            page, headers = self._page(path, query, [self._deployment_json(d) for d in listed])
+            return 200, page, headers
+        if match := re.fullmatch(r"/deployments/(\d+)/statuses", rest):
+            found = next((d for d in self.deployments if d.id == int(match.group(1))), None)
+            if found is None:
+                return 404, {"message": "Not Found"}, {}
+            items = [self._status_json(found, s) for s in reversed(found.statuses)]
+            page, headers = self._page(path, query, items)
+            return 200, page, headers
+        if rest == "/pulls":
+            listed = sorted(self.pulls, key=lambda p: (p.updated_at, p.number), reverse=True)
+            page, headers = self._page(path, query, [self._pull_json(p) for p in listed])
+            return 200, page, headers
+        if rest == "/commits":
+            since = query.get("since", "")
+            listed = [
+                c for c in reversed(self.history) if c.on_default_branch and c.committed_at >= since
+            ]
+            page, headers = self._page(path, query, [self._commit_json(c) for c in listed])
+            return 200, page, headers
+        if match := re.fullmatch(r"/commits/([0-9a-f]+)", rest):
+            index = self._commit_index(match.group(1))
+            if index is None:
+                return 422, {"message": "No commit found for SHA"}, {}
+            return 200, self._commit_json(self.history[index]), {}
+        if match := re.fullmatch(r"/compare/([0-9a-f]+)\.\.\.([0-9a-f]+)", rest):
+            start, end = self._commit_index(match.group(1)), self._commit_index(match.group(2))
+            if start is None or end is None:
+                return 404, {"message": "Not Found"}, {}
+            commits = [self._commit_json(c) for c in self.history[start + 1 : end + 1]]
+            return (
+                200,
+                {
+                    "url": f"{self._repo_url()}/compare/{match.group(1)}...{match.group(2)}",
+                    "status": "ahead",
+                    "ahead_by": len(commits),
+                    "behind_by": 0,
+                    "total_commits": len(commits),
+                    "commits": commits,
+                    "files": [],
+                },
+                {},
+            )
+        return 404, {"message": "Not Found"}, {}
+
+    def _limited(self, path: str) -> tuple[int, Any, dict[str, str]] | None:
+        with self._lock:
+            limit = next((x for x in self.limits if re.search(x.pattern, path)), None)
+            if limit is None:
+                return None
+            self.limits.remove(limit)
+        headers = {
+            "X-RateLimit-Limit": "5000",
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Used": "5000",
+            "X-RateLimit-Resource": "core",
+        }
+        if limit.retry_after is not None:
+            headers["Retry-After"] = str(limit.retry_after)
+            headers["X-RateLimit-Reset"] = str(int(time.time()) + limit.retry_after)
+        else:
+            headers["X-RateLimit-Reset"] = str(int(time.time()) + 3600)
+        body = {
+            "message": RATE_LIMIT_MESSAGE,
+            "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+        }
+        return 403, body, headers
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as requests expects of GitHub
+            # Headers and body go out in two writes; without this, Nagle's algorithm and
+            # delayed ACKs hold each keep-alive answer back for 40 ms.
+            disable_nagle_algorithm = True
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                parsed = urlparse(self.path)
+                query = dict(parse_qsl(parsed.query))
+                token = (self.headers.get("Authorization") or "").split(" ")[-1]
+                if token != TOKEN:
+                    status, body, headers = 401, {"message": "Bad credentials"}, {}
+                else:
+                    limited = fake._limited(parsed.path)
+                    status, body, headers = limited or fake.answer(parsed.path, query)
+                with fake._lock:
+                    fake.requests.append(Request("GET", parsed.path, query, status))
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
