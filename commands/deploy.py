@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -479,14 +478,11 @@ def listing(deps: Deps, request: ListDeploys) -> str:
 
 
 def modal(channel_id: str) -> View:
-    return View(
-        type="modal",
-        callback_id=MODAL,
-        title=DEPLOY_MODAL_TITLE,
-        submit=slack_text.MODAL_SUBMIT,
-        close=slack_text.MODAL_CANCEL,
-        private_metadata=json.dumps({"channel_id": channel_id}),
-        blocks=[
+    return modals.form(
+        MODAL,
+        DEPLOY_MODAL_TITLE,
+        {"channel_id": channel_id},
+        [
             modals.text_input("service", fields.FIELD_SERVICE, optional=False, placeholder="api"),
             modals.text_input("version", FIELD_VERSION, placeholder="v1.2.3"),
             modals.text_input("env", FIELD_ENV, initial="production"),
@@ -527,7 +523,7 @@ def register(app: App, deps: Deps) -> None:
                 ack(**ephemeral(reply))
                 incident_card.refresh(client, deps.store.db, unlinked, deps.tz)
             else:
-                key = f"{command['team_id']}:{channel_id}:{command['trigger_id']}"
+                key = modals.command_key(command)
                 try:
                     result = record(deps, request, key, channel_id)
                 except FieldError as error:
@@ -547,7 +543,7 @@ def register(app: App, deps: Deps) -> None:
         user_id = body["user"]["id"]
         try:
             new = build(modals.values(view), deps.tz, deps.clock.now())
-            key = f"{body['team']['id']}:{channel_id}:{view['id']}"
+            key = modals.submission_key(body, channel_id, view)
             result = record(deps, new, key, channel_id)
         except FieldError as error:
             block = error.key if error.key in MODAL_FIELDS else "service"

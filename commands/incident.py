@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +18,6 @@ from bot.deps import Deps
 from bot.recording import incidents as recording
 from bot.recording.incidents import AUTO, Cause, IncidentFacts
 from bot.slack import modals
-from bot.slack import text as slack_text
 from bot.slack.blocks import section
 from bot.slack.incident_card import (
     LINK_ACTION,
@@ -422,14 +420,11 @@ def listing(deps: Deps, request: ListIncidents, channel_id: str | None) -> str:
 
 
 def modal(channel_id: str) -> View:
-    return View(
-        type="modal",
-        callback_id=MODAL,
-        title=INCIDENT_MODAL_TITLE,
-        submit=slack_text.MODAL_SUBMIT,
-        close=slack_text.MODAL_CANCEL,
-        private_metadata=json.dumps({"channel_id": channel_id}),
-        blocks=[
+    return modals.form(
+        MODAL,
+        INCIDENT_MODAL_TITLE,
+        {"channel_id": channel_id},
+        [
             modals.text_input("service", fields.FIELD_SERVICE, optional=False, placeholder="api"),
             modals.text_input("title", FIELD_TITLE, optional=False),
             modals.select_input("sev", FIELD_SEVERITY, [(s, severity_option(s)) for s in "1234"]),
@@ -446,16 +441,11 @@ def link_modal(linked: Linked, channel_id: str | None, message_ts: str | None) -
         if incident.deploy_id
         else ("none" if incident.cause == "none" else None)
     )
-    return View(
-        type="modal",
-        callback_id=LINK_MODAL,
-        title=LINK_MODAL_TITLE,
-        submit=slack_text.MODAL_SUBMIT,
-        close=slack_text.MODAL_CANCEL,
-        private_metadata=json.dumps(
-            {"incident_id": incident.id, "channel_id": channel_id, "message_ts": message_ts}
-        ),
-        blocks=[
+    return modals.form(
+        LINK_MODAL,
+        LINK_MODAL_TITLE,
+        {"incident_id": incident.id, "channel_id": channel_id, "message_ts": message_ts},
+        [
             section(link_modal_intro(incident.id, mrkdwn(incident.title))),
             modals.text_input(
                 "deploy",
@@ -496,7 +486,7 @@ def register(app: App, deps: Deps) -> None:
                 ack(**ephemeral(incident_relinked(linked.incident.id, link_text(linked, deps.tz))))
                 update_card(client, linked, deps.tz)
             else:
-                key = f"{command['team_id']}:{channel_id}:{command['trigger_id']}"
+                key = modals.command_key(command)
                 try:
                     linked = open_incident(deps, request, key, channel_id)
                 except FieldError as error:
@@ -514,7 +504,7 @@ def register(app: App, deps: Deps) -> None:
         channel_id = modals.metadata(view).get("channel_id", "")
         try:
             new = build(modals.values(view), deps.tz, deps.clock.now())
-            key = f"{body['team']['id']}:{channel_id}:{view['id']}"
+            key = modals.submission_key(body, channel_id, view)
             linked = open_incident(deps, new, key, channel_id)
         except FieldError as error:
             block = error.key if error.key in MODAL_FIELDS else "service"

@@ -17,6 +17,7 @@ from bot.deps import Deps
 from bot.pulse import rounds as pulse_rounds
 from bot.pulse import schedule as pulse_schedule
 from bot.pulse.results import results_reply
+from bot.slack import modals
 from bot.slack.admins import is_admin
 from bot.slack.replies import ephemeral, usage
 from commands import _fields as fields
@@ -382,7 +383,7 @@ def register(app: App, deps: Deps) -> None:
         if survey is None:
             ack(**ephemeral(PULSE_NO_SURVEY))
         elif isinstance(request, Now):
-            key = f"{command['team_id']}:{channel_id}:{command['trigger_id']}"
+            key = modals.command_key(command)
             ack(**ephemeral(send_now(deps, client, survey, key)))
         else:
             ack(**ephemeral(stop(deps, client, survey)))

@@ -3,8 +3,6 @@ person answers so it always shows what is saved for them."""
 
 from __future__ import annotations
 
-import json
-
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -20,7 +18,7 @@ from slack_sdk.models.views import View
 
 from bot.core.moments import show
 from bot.pulse import text as pulse_text
-from bot.slack import text as slack_text
+from bot.slack import modals
 from bot.slack.blocks import mrkdwn_text, section
 from storage.pulse_answers import EASE_SCORES, MAX_COMMENT, SINKS, Choices
 
@@ -173,16 +171,11 @@ def restarted_message() -> tuple[str, list[Block]]:
 def comment_modal(round_id: int, channel_id: str, message_ts: str, comment: str | None) -> View:
     """The comment form. Its metadata names the round and the DM to update, never the person
     (Slack tells us who submits it)."""
-    return View(
-        type="modal",
-        callback_id=COMMENT_MODAL,
-        title=pulse_text.PULSE_MODAL_TITLE,
-        submit=slack_text.MODAL_SUBMIT,
-        close=slack_text.MODAL_CANCEL,
-        private_metadata=json.dumps(
-            {"round_id": round_id, "channel_id": channel_id, "message_ts": message_ts}
-        ),
-        blocks=[
+    return modals.form(
+        COMMENT_MODAL,
+        pulse_text.PULSE_MODAL_TITLE,
+        {"round_id": round_id, "channel_id": channel_id, "message_ts": message_ts},
+        [
             section(pulse_text.PULSE_COMMENT_NOTE),
             InputBlock(
                 block_id=COMMENT_BLOCK,

@@ -6,12 +6,39 @@ import json
 from typing import Any
 
 from slack_sdk.models.blocks import (
+    Block,
     CheckboxesElement,
     InputBlock,
     Option,
     PlainTextInputElement,
     StaticSelectElement,
 )
+from slack_sdk.models.views import View
+
+from bot.slack import text as slack_text
+
+
+def form(callback_id: str, title: str, metadata: dict[str, Any], blocks: list[Block]) -> View:
+    """A modal with Save and Cancel; `metadata` comes back with its submission."""
+    return View(
+        type="modal",
+        callback_id=callback_id,
+        title=title,
+        submit=slack_text.MODAL_SUBMIT,
+        close=slack_text.MODAL_CANCEL,
+        private_metadata=json.dumps(metadata),
+        blocks=blocks,
+    )
+
+
+def command_key(command: dict[str, Any]) -> str:
+    """A slash command's source key: Slack's retry of the same command carries the same."""
+    return f"{command['team_id']}:{command['channel_id']}:{command['trigger_id']}"
+
+
+def submission_key(body: dict[str, Any], channel_id: str, view: dict[str, Any]) -> str:
+    """A modal submission's source key: a double-clicked Save submits the same view."""
+    return f"{body['team']['id']}:{channel_id}:{view['id']}"
 
 
 def text_input(
