@@ -20,11 +20,11 @@ from slack_sdk.socket_mode import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
+from bot.app import home
 from bot.app import text as app_text
 from bot.deps import Deps
 from bot.pulse import listeners as pulse_answers
 from bot.pulse.logs import SurveyTraffic
-from bot.slack import home
 from bot.slack import text as slack_text
 from bot.slack.admins import AdminUnconfirmed
 from bot.slack.replies import ephemeral
