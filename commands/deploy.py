@@ -546,8 +546,7 @@ def register(app: App, deps: Deps) -> None:
             key = modals.submission_key(body, channel_id, view)
             result = record(deps, new, key, channel_id)
         except FieldError as error:
-            block = error.key if error.key in MODAL_FIELDS else "service"
-            ack(response_action="errors", errors={block: error.problem})
+            ack(**modals.field_errors(error, MODAL_FIELDS, "service"))
             return
         ack()
         if result.created:

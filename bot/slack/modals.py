@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -15,6 +16,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.core.errors import FieldError
 from bot.slack import text as slack_text
 
 
@@ -29,6 +31,13 @@ def form(callback_id: str, title: str, metadata: dict[str, Any], blocks: list[Bl
         private_metadata=json.dumps(metadata),
         blocks=blocks,
     )
+
+
+def field_errors(error: FieldError, fields: Collection[str], fallback: str) -> dict[str, Any]:
+    """ack() arguments that show a refusal under the field it is about (or `fallback` when
+    the form has no such field), keeping the form open with what was typed."""
+    block = error.key if error.key in fields else fallback
+    return {"response_action": "errors", "errors": {block: error.problem}}
 
 
 def command_key(command: dict[str, Any]) -> str:
