@@ -15,15 +15,14 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
-from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
 import sqlite_utils
 
 from bot.core.moments import utc_text
-from bot.core.text import is_repo
 from bot.deps import Deps
+from bot.sources.fields import BadPayload, Fields
 from bot.sources.github import api as github_api
 from bot.sources.github import events as github_events
 from bot.sources.github import text as github_text
@@ -42,8 +41,6 @@ ISSUE_ACTIONS = ("opened", "labeled", "closed", "reopened")
 # workflow_run conclusions that say whether the deploy reached users; the rest (cancelled,
 # skipped, neutral, action_required, stale) say nothing about production.
 RUN_CONCLUSIONS = {"success": "success", "failure": "failed", "timed_out": "failed"}
-# GitHub's ids and numbers are stored as SQLite INTEGERs, which end here.
-MAX_NUMBER = 2**63 - 1
 SENDER = "GitHub webhook payload"
 # GitHub gives up on a delivery after 10 seconds: the write waits at most this for the
 # database, and a delivery that cannot be stored in time is refused for redelivery.
@@ -60,93 +57,6 @@ def signature_matches(secret: str, body: bytes, header: str) -> bool:
     # Compared as bytes: compare_digest refuses non-ASCII str, and a forged header may hold
     # anything (WSGI hands headers over as latin-1 text).
     return hmac.compare_digest(signature(secret, body).encode(), header.encode("latin-1"))
-
-
-class BadPayload(Exception):
-    """A field the mapping needs is missing or of the wrong type; `path` names it."""
-
-    def __init__(self, path: str, expected: str) -> None:
-        super().__init__(f"{path}: expected {expected}")
-        self.path = path
-        self.expected = expected
-
-
-class Fields:
-    """A JSON object read by dotted path. A missing or mistyped field raises BadPayload with
-    its full path (e.g. `commits[2].timestamp`), so the 400 says exactly what was wrong."""
-
-    def __init__(self, data: dict[str, Any], where: str = "") -> None:
-        self.data = data
-        self.where = where
-
-    def _path(self, path: str) -> str:
-        return f"{self.where}.{path}" if self.where else path
-
-    def get(self, path: str) -> Any:
-        """The value at `path`, or None when it or an object on the way is absent."""
-        value: Any = self.data
-        for key in path.split("."):
-            if not isinstance(value, dict):
-                return None
-            value = value.get(key)
-        return value
-
-    def _typed(self, path: str, kind: type | tuple[type, ...], expected: str) -> Any:
-        value = self.get(path)
-        # bool is an int in Python, never a GitHub id or number.
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise BadPayload(self._path(path), expected)
-        return value
-
-    def text(self, path: str) -> str:
-        value: str = self._typed(path, str, "a string")
-        return value
-
-    def optional_text(self, path: str) -> str | None:
-        return None if self.get(path) is None else self.text(path)
-
-    def number(self, path: str) -> int:
-        expected = f"a whole number from 0 to {MAX_NUMBER}"
-        value: int = self._typed(path, int, expected)
-        if not 0 <= value <= MAX_NUMBER:
-            raise BadPayload(self._path(path), expected)
-        return value
-
-    def repo(self, path: str) -> str:
-        """A repository's OWNER/NAME: the service is the part after the slash."""
-        value = self.text(path)
-        if not is_repo(value):
-            raise BadPayload(self._path(path), "OWNER/NAME, e.g. acme/api")
-        return value
-
-    def flag(self, path: str) -> bool:
-        value: bool = self._typed(path, bool, "true or false")
-        return value
-
-    def time(self, path: str) -> str:
-        """An ISO-8601 time with an offset (GitHub writes `Z` or e.g. `-05:00` for commit
-        timestamps), as UTC storage text."""
-        text = self.text(path)
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            moment = None
-        if moment is None or moment.tzinfo is None:
-            raise BadPayload(self._path(path), "an ISO-8601 time with an offset")
-        return utc_text(moment)
-
-    def optional_time(self, path: str) -> str | None:
-        return None if self.get(path) is None else self.time(path)
-
-    def objects(self, path: str) -> list[Fields]:
-        values = self._typed(path, list, "a list")
-        found = []
-        for n, value in enumerate(values):
-            where = f"{self._path(path)}[{n}]"
-            if not isinstance(value, dict):
-                raise BadPayload(where, "an object")
-            found.append(Fields(value, where))
-        return found
 
 
 # ---- mapping: one function per event, run inside the delivery's transaction ---------------
