@@ -89,3 +89,4 @@ class Incident(Record):
     message_ts: str | None
     created_at: str
     channel_private: int | None = None  # m008: 1 private, 0 public, None not known
+    url: str | None = None  # m010: its page in the tool it came from

@@ -562,3 +562,56 @@ def m009_pulse_round_source_key(db: sqlite_utils.Database) -> None:
             WHERE source_key IS NOT NULL
         """,
     )
+
+
+@migrations()
+def m010_sources(db: sqlite_utils.Database) -> None:
+    # For the sources beside GitHub (the HTTP API, GitLab, PagerDuty):
+    # - source_deliveries: each delivery or event id handled once per source; claimed in the
+    #   transaction that records it, so a failed delivery can be delivered again.
+    # - source_settings: how one of a source's projects or services is counted (GitLab
+    #   GROUP/PROJECT, PagerDuty service name or id): its Shipshape service, the incident
+    #   label, and the channel its incident cards are posted in.
+    # - incidents.url: the incident's page in the tool it came from (PagerDuty, GitLab).
+    _run(
+        db,
+        """
+        CREATE TABLE source_deliveries (
+            source TEXT NOT NULL,
+            delivery_id TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            PRIMARY KEY (source, delivery_id)
+        );
+        CREATE TABLE source_settings (
+            source TEXT NOT NULL,
+            key TEXT NOT NULL,
+            service TEXT,
+            incident_label TEXT,
+            channel_id TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (source, key)
+        );
+        ALTER TABLE incidents ADD COLUMN url TEXT
+        """,
+    )
+    _widen_source_checks(db)
+
+
+OLD_SOURCES = "CHECK (source IN ('slack', 'github', 'import'))"
+SOURCES = "CHECK (source IN ('slack', 'github', 'gitlab', 'pagerduty', 'api', 'import'))"
+
+
+def _widen_source_checks(db: sqlite_utils.Database) -> None:
+    """Let deploys, changes and incidents come from the new sources. Only a CHECK constraint
+    changes, which SQLite's documentation allows by editing the stored schema text (no
+    table rebuild, so the rollup triggers and indexes stay as they are): in the same
+    transaction, with the schema version bumped so every connection re-reads it."""
+    (version,) = db.execute("PRAGMA schema_version").fetchone()
+    db.execute("PRAGMA writable_schema = ON")
+    db.execute(
+        "UPDATE sqlite_schema SET sql = replace(sql, ?, ?) "
+        "WHERE type = 'table' AND name IN ('deploys', 'changes', 'incidents')",
+        (OLD_SOURCES, SOURCES),
+    )
+    db.execute(f"PRAGMA schema_version = {version + 1}")
+    db.execute("PRAGMA writable_schema = OFF")

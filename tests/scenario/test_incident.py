@@ -209,6 +209,7 @@ def test_open_posts_the_incident_in_the_channel_and_stores_it(bot: Bot) -> None:
         "channel_id": CHANNEL,
         "created_at": "2026-11-24T12:00:00Z",
         "channel_private": 0,  # conversations.info: a public channel
+        "url": None,  # its page elsewhere: none for an incident opened in Slack
     }
 
 
