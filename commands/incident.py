@@ -413,7 +413,7 @@ def listing(deps: Deps, request: ListIncidents, channel_id: str | None) -> str:
                 i.severity,
                 state,
                 cause,
-                i.source,
+                f"<{i.url}|{i.source}>" if i.url else i.source,
             )
         )
     return "\n".join(lines)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import re
 import signal
 import sys
 from collections.abc import Iterator
@@ -36,11 +37,12 @@ from bot.deps import Deps
 from bot.metrics import terminal
 from bot.metrics.report import build as build_report
 from bot.sources.github import text as github_text
+from bot.sources.pagerduty import text as pd_text
 from bot.summary import text as summary_text
 from commands import _fields as fields
 from storage import export as export_rows
 from storage import github as github_store
-from storage import subscriptions
+from storage import sources, subscriptions
 from storage.db import Busy, Store
 
 if TYPE_CHECKING:
@@ -663,3 +665,105 @@ def github_repos() -> None:
         click.echo(github_text.GITHUB_NO_REPOS)
         return
     click.echo("\n\n".join(_show_settings(s, config.timezone) for s in found))
+
+
+# ---- shipshape pagerduty ---------------------------------------------------------------------
+
+PAGERDUTY = "pagerduty"
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{8,}$")
+
+
+@main.group()
+def pagerduty() -> None:
+    """Set which Shipshape service and Slack channel each PagerDuty service's incidents
+    belong to.
+
+    \b
+    Examples:
+      shipshape pagerduty service PF9KMXH service=checkout channel=C0123456789
+      shipshape pagerduty service "Checkout API" channel=none
+      shipshape pagerduty services
+    """
+
+
+def _pagerduty_changes(words: tuple[str, ...]) -> dict[str, str | None]:
+    """`service=NAME`, `channel=C...` or `channel=none`, every one checked before anything
+    is stored. A #name cannot be looked up without Slack, so channels are given by id."""
+    changes: dict[str, str | None] = {}
+    for word in words:
+        key, has_value, value = word.partition("=")
+        key, value = key.strip().lower(), value.strip()
+        if not has_value or key not in ("service", "channel"):
+            raise click.ClickException(pd_text.pagerduty_unknown_key(word))
+        if key == "service":
+            try:
+                changes["service"] = fields.service(value)
+            except FieldError as error:
+                raise click.ClickException(pd_text.pagerduty_bad_service(error.problem)) from None
+        elif value.lower() == "none":
+            changes["channel_id"] = None
+        elif _CHANNEL_ID.match(value):
+            changes["channel_id"] = value
+        else:
+            raise click.ClickException(pd_text.pagerduty_bad_channel(value))
+    return changes
+
+
+def _show_pagerduty(found: sources.SourceSettings) -> str:
+    return pd_text.pagerduty_settings_line(found.key, found.service, found.channel_id)
+
+
+@pagerduty.command("service")
+@click.argument("name_or_id", metavar="NAME_OR_ID")
+@click.argument("settings", nargs=-1, metavar="[KEY=VALUE]...")
+def pagerduty_service(name_or_id: str, settings: tuple[str, ...]) -> None:
+    """Show a PagerDuty service's mapping, or change it and show the result.
+
+    \b
+    service=NAME     the Shipshape service its incidents count for (default: the
+                     PagerDuty name in lower case, "Checkout API" is checkout-api)
+    channel=C...     the Slack channel id where its incidents' cards are posted
+                     (channel=none: posted nowhere, the default)
+
+    NAME_OR_ID is the service's name as PagerDuty shows it, or its id (the P... in
+    the service's URL); an id wins over a name when both are mapped.
+
+    \b
+    Examples:
+      shipshape pagerduty service PF9KMXH service=checkout channel=C0123456789
+      shipshape pagerduty service "Checkout API" service=checkout
+    """
+    config = _config(for_slack=False)
+    key = name_or_id.strip()
+    if not key or len(key) > 100 or not key.isprintable():
+        raise click.ClickException(pd_text.pagerduty_bad_key(name_or_id))
+    changes = _pagerduty_changes(settings)
+    now = utc_text(_clock(config).now())
+    empty = sources.SourceSettings(PAGERDUTY, key, None, None, None, now)
+    if not changes:
+        with _existing_store(config) as store:
+            found = sources.settings(store.db, PAGERDUTY, key) or empty
+        click.echo(_show_pagerduty(found))
+        return
+    with _store(config) as store, store.write() as db:
+        found = sources.settings(db, PAGERDUTY, key) or empty
+        updated = replace(found, updated_at=now, **changes)  # type: ignore[arg-type]
+        sources.save_settings(db, updated)
+    click.echo(_show_pagerduty(updated))
+
+
+@pagerduty.command("services")
+def pagerduty_services() -> None:
+    """List the mapped PagerDuty services.
+
+    \b
+    Example:
+      shipshape pagerduty services
+    """
+    config = _config(for_slack=False)
+    with _existing_store(config) as store:
+        found = sources.all_settings(store.db, PAGERDUTY)
+    if not found:
+        click.echo(pd_text.PAGERDUTY_NO_SERVICES)
+        return
+    click.echo("\n\n".join(_show_pagerduty(s) for s in found))

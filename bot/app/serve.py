@@ -24,6 +24,7 @@ from slack_bolt.error import BoltError
 from waitress.channel import HTTPChannel
 from waitress.server import create_server
 
+from bot.app import pagerduty as pagerduty_cards
 from bot.app import text as app_text
 from bot.app.slack_app import CheckedSocketModeHandler, build_app, web_client
 from bot.app.web import Web
@@ -35,6 +36,7 @@ from bot.scheduling import JobPool, Scheduler, TrackingExecutor
 from bot.sources.github import api as github_api
 from bot.sources.github import sync as github_sync
 from bot.sources.github.webhook import GitHubWebhook
+from bot.sources.pagerduty.webhook import PagerDutyWebhook
 from bot.summary import schedule as summary_schedule
 from storage.db import Store
 
@@ -172,6 +174,11 @@ class Server:
                     self.health,
                     GitHubWebhook(self.deps, self.executor),
                     config.slack_signing_secret or "",
+                    pagerduty=PagerDutyWebhook(
+                        self.deps,
+                        self.executor,
+                        partial(pagerduty_cards.announce, self.deps, self.app.client),
+                    ),
                 ),
                 host=host,
                 port=port,

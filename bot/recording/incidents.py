@@ -26,6 +26,7 @@ class IncidentFacts:
     started_at: str
     cause: Cause = AUTO
     resolved_at: str | None = None  # an imported history may say it is over
+    url: str | None = None  # its page in the tool it came from (PagerDuty)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,7 @@ def open_incident(
             "source_key": source_key,
             "channel_id": channel_id,
             "created_at": now,
+            "url": facts.url,
         },
     )
     return Opened(incident, deploy, created=True)

@@ -85,7 +85,10 @@ class Fields:
             moment = None
         if moment is None or moment.tzinfo is None:
             raise BadPayload(self._path(path), "an ISO-8601 time with an offset")
-        return utc_text(moment)
+        try:
+            return utc_text(moment)
+        except OverflowError:  # in UTC it falls outside years 1 to 9999 (0001-01-01T00:00+01:00)
+            raise BadPayload(self._path(path), "an ISO-8601 time with an offset") from None
 
     def optional_time(self, path: str) -> str | None:
         return None if self.get(path) is None else self.time(path)

@@ -1,0 +1,1 @@
+"""PagerDuty as a source: Webhooks V3 incidents (SPEC.md "PagerDuty")."""
