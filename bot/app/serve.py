@@ -64,22 +64,28 @@ CONNECTIONS = 1000  # waitress's default of 100 was filled by 100 slow clients
 POLL_SECONDS = 0.001  # how often a stop looks whether the requests in hand were answered
 
 
+# One incident card posted at a time: two quick deliveries of one incident (opened, then
+# closed) would otherwise both find no message yet and post two cards.
+_POSTING = threading.Lock()
+
+
 def post_source_incident(deps: Deps, client: WebClient, incident_id: int, channel_id: str) -> None:
     """An incident from GitLab in the channel its project is mapped to: its card, saying
     where it came from, posted once and updated on every later change."""
-    linked = incident_card.load(deps.store.db, incident_id)
-    if linked is None:  # undone meanwhile
-        return
-    incident = linked.incident
-    text, blocks = incident_card.card(linked, deps.config.timezone)
-    blocks.append(ContextBlock(elements=[mrkdwn_text(gitlab_text.from_gitlab(incident.url))]))
-    if incident.message_ts and incident.channel_id:
-        client.chat_update(channel=incident.channel_id, ts=incident.message_ts, text=text,
-                           blocks=blocks)  # fmt: skip
-        return
-    posted = client.chat_postMessage(channel=channel_id, text=text, blocks=blocks)
-    with deps.store.write() as db:
-        recorded_incidents.shown_in(db, incident_id, channel_id, posted["ts"])
+    with _POSTING:
+        linked = incident_card.load(deps.store.db, incident_id)
+        if linked is None:  # undone meanwhile
+            return
+        incident = linked.incident
+        text, blocks = incident_card.card(linked, deps.config.timezone)
+        blocks.append(ContextBlock(elements=[mrkdwn_text(gitlab_text.from_gitlab(incident.url))]))
+        if incident.message_ts and incident.channel_id:
+            client.chat_update(channel=incident.channel_id, ts=incident.message_ts, text=text,
+                               blocks=blocks)  # fmt: skip
+            return
+        posted = client.chat_postMessage(channel=channel_id, text=text, blocks=blocks)
+        with deps.store.write() as db:
+            recorded_incidents.shown_in(db, incident_id, channel_id, posted["ts"])
 
 
 class BoundedChannel(HTTPChannel):

@@ -454,7 +454,9 @@ def test_an_incident_is_posted_to_the_projects_channel(lab: Bot, slack: FakeSlac
     ok(deliver(lab, "Issue Hook", closed))
     [update] = slack.wait_for("chat.update")
     assert update["channel"] == "C0INCIDENT"
+    assert "resolved after 30m" in update["text"]
     assert "from GitLab" in json.dumps(update["blocks"])
+    assert len(slack.calls_to("chat.postMessage")) == 1  # one card, kept true
 
 
 def test_an_incident_of_an_unmapped_project_posts_nothing(lab: Bot, slack: FakeSlack) -> None:
