@@ -289,6 +289,9 @@ SETTINGS: tuple[Setting, ...] = (
             "the GitHub App's private key (PEM text or a file path)", "unset"),
     Setting("GITHUB_APP_INSTALLATION_ID", "github_app_installation_id", _text, None,
             "the GitHub App's installation id", "unset"),
+    Setting("GITLAB_WEBHOOK_SECRET", "gitlab_webhook_secret", _text, None,
+            "the Secret token checked against `X-Gitlab-Token` on `POST /gitlab/webhook`",
+            "unset = the webhook route answers 503 and says why"),
     Setting("PAGERDUTY_WEBHOOK_SECRET", "pagerduty_webhook_secret", _text, None,
             "verifies `X-PagerDuty-Signature` on `POST /pagerduty/webhook`",
             "unset = the PagerDuty route answers 503 and says why"),
@@ -346,6 +349,7 @@ class Config:
     github_app_id: str | None = _DEFAULTS["github_app_id"]
     github_app_private_key: str | None = _DEFAULTS["github_app_private_key"]
     github_app_installation_id: str | None = _DEFAULTS["github_app_installation_id"]
+    gitlab_webhook_secret: str | None = _DEFAULTS["gitlab_webhook_secret"]
     pagerduty_webhook_secret: str | None = _DEFAULTS["pagerduty_webhook_secret"]
     db_path: str = _DEFAULTS["db_path"]
     timezone: str = _DEFAULTS["timezone"]

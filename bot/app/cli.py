@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 import pendulum
+import sqlite_utils
 
 from bot.app import text as app_text
 from bot.config import (
@@ -37,6 +38,8 @@ from bot.deps import Deps
 from bot.metrics import terminal
 from bot.metrics.report import build as build_report
 from bot.sources.github import text as github_text
+from bot.sources.gitlab import events as gitlab_events
+from bot.sources.gitlab import text as gitlab_text
 from bot.sources.pagerduty import text as pd_text
 from bot.summary import text as summary_text
 from commands import _fields as fields
@@ -667,10 +670,132 @@ def github_repos() -> None:
     click.echo("\n\n".join(_show_settings(s, config.timezone) for s in found))
 
 
+# ---- shipshape gitlab ------------------------------------------------------------------------
+
+_GITLAB_KEYS = ("service", "incident-label", "channel")
+_CHANNEL_ID = re.compile(r"^#?([CG][A-Z0-9]{6,20})$")
+
+
+@main.group()
+def gitlab() -> None:
+    """Set how each GitLab project's webhook deliveries are counted.
+
+    \b
+    Examples:
+      shipshape gitlab project acme/api service=api-gateway channel=C0123ABCD
+      shipshape gitlab projects
+    """
+
+
+def _gitlab_project(value: str) -> str:
+    path = value.strip().strip("/")
+    if "/" not in path or not path.isprintable() or " " in path or len(path) > 255:
+        raise click.ClickException(gitlab_text.gitlab_bad_project(value))
+    return path
+
+
+def _gitlab_changes(words: tuple[str, ...]) -> dict[str, str | None]:
+    """`key=value` words as SourceSettings fields, every one checked before anything is
+    stored; a wrong one is a ClickException naming it with a correct example."""
+    found: dict[str, str | None] = {}
+    for word in words:
+        key, has_value, value = word.partition("=")
+        key, value = key.strip().lower(), value.strip()
+        if not has_value or key not in _GITLAB_KEYS:
+            raise click.ClickException(gitlab_text.gitlab_unknown_key(word))
+        if key == "service":
+            try:
+                found["service"] = fields.service(value)
+            except FieldError as error:
+                raise click.ClickException(gitlab_text.gitlab_bad_setting(error.problem)) from None
+        elif key == "incident-label":
+            if not value or len(value) > LABEL_LIMIT or not value.isprintable():
+                raise click.ClickException(gitlab_text.gitlab_bad_label(value, LABEL_LIMIT))
+            found["incident_label"] = value
+        elif value.lower() == "none":
+            found["channel_id"] = None
+        elif match := _CHANNEL_ID.match(value):
+            found["channel_id"] = match.group(1)
+        else:
+            raise click.ClickException(gitlab_text.gitlab_bad_channel(value))
+    return found
+
+
+def _gitlab_lines(db: sqlite_utils.Database, path: str) -> str:
+    project = gitlab_events.project(db, path)
+    return gitlab_text.gitlab_project_lines(
+        path,
+        project.service,
+        project.service_is_default,
+        project.label,
+        project.label == gitlab_events.DEFAULT_INCIDENT_LABEL,
+        project.channel_id,
+    )
+
+
+@gitlab.command("project")
+@click.argument("project", metavar="GROUP/PROJECT")
+@click.argument("settings", nargs=-1, metavar="[KEY=VALUE]...")
+def gitlab_project(project: str, settings: tuple[str, ...]) -> None:
+    """Show a GitLab project's settings, or change them and show the result.
+
+    \b
+    service=NAME        the service its deploys and incidents count for
+                        (default: the last part of the project's path)
+    incident-label=L    issues with this label are incidents, as are issues of
+                        type Incident (default: incident)
+    channel=ID          post its incidents' cards to this Slack channel, by id
+                        (C0123ABCD; not #name), or channel=none
+
+    Write GROUP/PROJECT as GitLab's path_with_namespace (subgroups too).
+
+    \b
+    Examples:
+      shipshape gitlab project acme/api
+      shipshape gitlab project acme/api service=api-gateway incident-label=outage
+      shipshape gitlab project acme/platform/web channel=C0123ABCD
+    """
+    config = _config(for_slack=False)
+    path = _gitlab_project(project)
+    changes = _gitlab_changes(settings)
+    if not changes:
+        with _existing_store(config) as store:
+            click.echo(_gitlab_lines(store.db, path))
+        return
+    with _store(config) as store:
+        with store.write() as db:
+            now = utc_text(_clock(config).now())
+            before = sources.settings(db, gitlab_events.SOURCE, path)
+            sources.save_settings(
+                db,
+                replace(
+                    before
+                    or sources.SourceSettings(gitlab_events.SOURCE, path, None, None, None, now),
+                    updated_at=now,
+                    **changes,  # type: ignore[arg-type]
+                ),
+            )
+        click.echo(_gitlab_lines(store.db, path))
+
+
+@gitlab.command("projects")
+def gitlab_projects() -> None:
+    """List the GitLab projects with settings of their own.
+
+    \b
+    Example:
+      shipshape gitlab projects
+    """
+    config = _config(for_slack=False)
+    with _existing_store(config) as store:
+        found = sources.all_settings(store.db, gitlab_events.SOURCE)
+        lines = [_gitlab_lines(store.db, s.key) for s in found]
+    click.echo("\n\n".join(lines) if lines else gitlab_text.GITLAB_NO_PROJECTS)
+
+
 # ---- shipshape pagerduty ---------------------------------------------------------------------
 
 PAGERDUTY = "pagerduty"
-_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{8,}$")
 
 
 @main.group()
@@ -702,8 +827,8 @@ def _pagerduty_changes(words: tuple[str, ...]) -> dict[str, str | None]:
                 raise click.ClickException(pd_text.pagerduty_bad_service(error.problem)) from None
         elif value.lower() == "none":
             changes["channel_id"] = None
-        elif _CHANNEL_ID.match(value):
-            changes["channel_id"] = value
+        elif match := _CHANNEL_ID.match(value):
+            changes["channel_id"] = match.group(1)
         else:
             raise click.ClickException(pd_text.pagerduty_bad_channel(value))
     return changes

@@ -21,6 +21,8 @@ from typing import Any
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.error import BoltError
+from slack_sdk import WebClient
+from slack_sdk.models.blocks import ContextBlock
 from waitress.channel import HTTPChannel
 from waitress.server import create_server
 
@@ -32,10 +34,15 @@ from bot.config import Config, ConfigError
 from bot.core.clock import Clock
 from bot.deps import Deps
 from bot.pulse import schedule as pulse_schedule
+from bot.recording import incidents as recorded_incidents
 from bot.scheduling import JobPool, Scheduler, TrackingExecutor
+from bot.slack import incident_card
+from bot.slack.blocks import mrkdwn_text
 from bot.sources.github import api as github_api
 from bot.sources.github import sync as github_sync
 from bot.sources.github.webhook import GitHubWebhook
+from bot.sources.gitlab import text as gitlab_text
+from bot.sources.gitlab.webhook import GitLabWebhook
 from bot.sources.pagerduty.webhook import PagerDutyWebhook
 from bot.summary import schedule as summary_schedule
 from storage.db import Store
@@ -57,6 +64,30 @@ START_UP_GRACE_SECONDS = 2
 REQUEST_SECONDS = 15.0
 CONNECTIONS = 1000  # waitress's default of 100 was filled by 100 slow clients
 POLL_SECONDS = 0.001  # how often a stop looks whether the requests in hand were answered
+
+
+# One incident card posted at a time: two quick deliveries of one incident (opened, then
+# closed) would otherwise both find no message yet and post two cards.
+_POSTING = threading.Lock()
+
+
+def post_source_incident(deps: Deps, client: WebClient, incident_id: int, channel_id: str) -> None:
+    """An incident from GitLab in the channel its project is mapped to: its card, saying
+    where it came from, posted once and updated on every later change."""
+    with _POSTING:
+        linked = incident_card.load(deps.store.db, incident_id)
+        if linked is None:  # undone meanwhile
+            return
+        incident = linked.incident
+        text, blocks = incident_card.card(linked, deps.config.timezone)
+        blocks.append(ContextBlock(elements=[mrkdwn_text(gitlab_text.from_gitlab(incident.url))]))
+        if incident.message_ts and incident.channel_id:
+            client.chat_update(channel=incident.channel_id, ts=incident.message_ts, text=text,
+                               blocks=blocks)  # fmt: skip
+            return
+        posted = client.chat_postMessage(channel=channel_id, text=text, blocks=blocks)
+        with deps.store.write() as db:
+            recorded_incidents.shown_in(db, incident_id, channel_id, posted["ts"])
 
 
 class BoundedChannel(HTTPChannel):
@@ -174,6 +205,9 @@ class Server:
                     self.health,
                     GitHubWebhook(self.deps, self.executor),
                     config.slack_signing_secret or "",
+                    gitlab=GitLabWebhook(
+                        self.deps, self.executor, partial(post_source_incident, self.deps, client)
+                    ),
                     pagerduty=PagerDutyWebhook(
                         self.deps,
                         self.executor,

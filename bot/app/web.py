@@ -1,5 +1,5 @@
-"""The WSGI application: Slack events, GitHub and PagerDuty webhooks, health, and 404 for the
-rest."""
+"""The WSGI application: Slack events, the GitHub, GitLab and PagerDuty webhooks, health,
+and 404 for the rest."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ class Web:
         health: Callable[[], tuple[bool, dict[str, Any]]],
         github: WsgiApp,
         signing_secret: str = "",
+        gitlab: WsgiApp | None = None,
         pagerduty: WsgiApp | None = None,
     ) -> None:
         self.slack = slack  # None in Socket Mode: Slack reaches us over the socket instead
@@ -34,6 +35,7 @@ class Web:
         self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self.health = health
         self.github = github  # served in both modes: GitHub always reaches us over HTTP
+        self.gitlab = gitlab  # likewise GitLab
         self.pagerduty = pagerduty
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -43,6 +45,8 @@ class Web:
             return respond(start_response, "200 OK" if ok else "503 Service Unavailable", state)
         if path == "/github/webhook":
             return self.github(environ, start_response)
+        if path == "/gitlab/webhook" and self.gitlab is not None:
+            return self.gitlab(environ, start_response)
         if path == "/pagerduty/webhook" and self.pagerduty is not None:
             return self.pagerduty(environ, start_response)
         if path == "/slack/events" and self.slack is not None:

@@ -153,6 +153,30 @@ def record_latest(
     return Recorded(deploy, created=False, needs_commits=unknown)
 
 
+def record_latest_status(
+    db: sqlite_utils.Database,
+    facts: DeployFacts,
+    source: Source,
+    production: Sequence[str],
+    now: str,
+    rank: tuple[str, int] | None = None,
+    applied: tuple[str, int] | None = None,
+) -> Recorded | None:
+    """A deploy's final status from a source that reports several per deploy (GitHub's
+    deployment statuses, GitLab's deployment events): the source key names the deploy, and
+    the latest status wins whatever order they arrive in. `rank` orders the statuses (its
+    time, then the source's status id; default the time alone); `applied` is the rank of the
+    status applied before, by default that of the stored deploy. None: an older (or the
+    same) status than the one applied, ignored."""
+    rank = rank or (facts.deployed_at, 0)
+    if applied is None:
+        stored = deploys.find_by_source(db, source.name, source.key)
+        applied = (stored.deployed_at, 0) if stored else None
+    if applied is not None and applied >= rank:
+        return None
+    return record_latest(db, facts, source, production, now)
+
+
 def record_github_status(
     db: sqlite_utils.Database,
     deployment_id: int,
@@ -161,19 +185,21 @@ def record_github_status(
     production: Sequence[str],
     now: str,
 ) -> Recorded | None:
-    """A GitHub deployment's final status: the deployment id keys the deploy, and the latest
-    status (by its time, then its id) wins whatever order they arrive in. None: an older
-    status than the one applied, ignored."""
+    """A GitHub deployment's final status (record_latest_status), ranked by its time then
+    its id; which status was applied is kept apart from the deploy (storage/github.py)."""
     applied = github.applied_status(db, deployment_id)
-    if applied is not None and (applied.status_at, applied.status_id) >= (
-        facts.deployed_at,
-        status_id,
-    ):
-        return None
     assert facts.repo is not None
-    result = record_latest(
-        db, facts, Source("github", f"deployment:{deployment_id}"), production, now
+    result = record_latest_status(
+        db,
+        facts,
+        Source("github", f"deployment:{deployment_id}"),
+        production,
+        now,
+        rank=(facts.deployed_at, status_id),
+        applied=(applied.status_at, applied.status_id) if applied else None,
     )
+    if result is None:
+        return None
     github.apply_status(
         db,
         github.AppliedStatus(

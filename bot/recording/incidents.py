@@ -26,7 +26,7 @@ class IncidentFacts:
     started_at: str
     cause: Cause = AUTO
     resolved_at: str | None = None  # an imported history may say it is over
-    url: str | None = None  # its page in the tool it came from (PagerDuty)
+    url: str | None = None  # its page in the tool it came from
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +60,13 @@ def open_incident(
             "severity": facts.severity,
             "started_at": facts.started_at,
             "resolved_at": facts.resolved_at,
+            "url": facts.url,
             "deploy_id": deploy.id if deploy else None,
             "cause": kind,
             "source": source,
             "source_key": source_key,
             "channel_id": channel_id,
             "created_at": now,
-            "url": facts.url,
         },
     )
     return Opened(incident, deploy, created=True)

@@ -1,0 +1,2 @@
+"""GitLab as a source (SPEC.md "GitLab"): its webhook's deployments, pushes, merge requests
+and incidents, recorded through bot.recording."""
