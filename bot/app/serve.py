@@ -21,12 +21,10 @@ from typing import Any
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.error import BoltError
-from slack_sdk import WebClient
-from slack_sdk.models.blocks import ContextBlock
 from waitress.channel import HTTPChannel
 from waitress.server import create_server
 
-from bot.app import pagerduty as pagerduty_cards
+from bot.app import source_cards
 from bot.app import text as app_text
 from bot.app.slack_app import CheckedSocketModeHandler, build_app, web_client
 from bot.app.web import Web
@@ -34,18 +32,17 @@ from bot.config import Config, ConfigError
 from bot.core.clock import Clock
 from bot.deps import Deps
 from bot.pulse import schedule as pulse_schedule
-from bot.recording import incidents as recorded_incidents
 from bot.scheduling import JobPool, Scheduler, TrackingExecutor
-from bot.slack import incident_card
-from bot.slack.blocks import mrkdwn_text
 from bot.sources.github import api as github_api
 from bot.sources.github import sync as github_sync
 from bot.sources.github.webhook import GitHubWebhook
 from bot.sources.gitlab import text as gitlab_text
 from bot.sources.gitlab.webhook import GitLabWebhook
+from bot.sources.pagerduty import text as pagerduty_text
 from bot.sources.pagerduty.webhook import PagerDutyWebhook
 from bot.summary import schedule as summary_schedule
 from storage.db import Store
+from storage.records import Incident
 
 log = logging.getLogger(__name__)
 # waitress warns on every request that waits for a free thread, which under a burst of
@@ -68,26 +65,12 @@ POLL_SECONDS = 0.001  # how often a stop looks whether the requests in hand were
 
 # One incident card posted at a time: two quick deliveries of one incident (opened, then
 # closed) would otherwise both find no message yet and post two cards.
-_POSTING = threading.Lock()
+def _from_gitlab(incident: Incident) -> str:
+    return gitlab_text.from_gitlab(incident.url)
 
 
-def post_source_incident(deps: Deps, client: WebClient, incident_id: int, channel_id: str) -> None:
-    """An incident from GitLab in the channel its project is mapped to: its card, saying
-    where it came from, posted once and updated on every later change."""
-    with _POSTING:
-        linked = incident_card.load(deps.store.db, incident_id)
-        if linked is None:  # undone meanwhile
-            return
-        incident = linked.incident
-        text, blocks = incident_card.card(linked, deps.config.timezone)
-        blocks.append(ContextBlock(elements=[mrkdwn_text(gitlab_text.from_gitlab(incident.url))]))
-        if incident.message_ts and incident.channel_id:
-            client.chat_update(channel=incident.channel_id, ts=incident.message_ts, text=text,
-                               blocks=blocks)  # fmt: skip
-            return
-        posted = client.chat_postMessage(channel=channel_id, text=text, blocks=blocks)
-        with deps.store.write() as db:
-            recorded_incidents.shown_in(db, incident_id, channel_id, posted["ts"])
+def _from_pagerduty(incident: Incident) -> str:
+    return pagerduty_text.from_pagerduty(incident.url, incident.source_key)
 
 
 class BoundedChannel(HTTPChannel):
@@ -206,12 +189,14 @@ class Server:
                     GitHubWebhook(self.deps, self.executor),
                     config.slack_signing_secret or "",
                     gitlab=GitLabWebhook(
-                        self.deps, self.executor, partial(post_source_incident, self.deps, client)
+                        self.deps,
+                        self.executor,
+                        partial(source_cards.announce, self.deps, self.app.client, _from_gitlab),
                     ),
                     pagerduty=PagerDutyWebhook(
                         self.deps,
                         self.executor,
-                        partial(pagerduty_cards.announce, self.deps, self.app.client),
+                        partial(source_cards.announce, self.deps, self.app.client, _from_pagerduty),
                     ),
                 ),
                 host=host,

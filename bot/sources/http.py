@@ -4,11 +4,15 @@ reading a body, reading a JSON object from it with its depth checked, answering 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
 from typing import Any
 
 from bot.core import wording
+
+log = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -77,3 +81,19 @@ def respond(
         ],
     )
     return [body]
+
+
+def after_answer(executor: Executor, work: Callable[[], None], what: str) -> None:
+    """Run `work` (posting or updating a card in Slack) on the server's executor once the
+    delivery has been answered: a source's sender never waits on Slack."""
+
+    def run() -> None:
+        try:
+            work()
+        except Exception:
+            log.exception("%s failed", what)
+
+    try:
+        executor.submit(run)
+    except RuntimeError:  # the executor is shutting down with the server
+        log.warning("%s: shutting down, not done", what)

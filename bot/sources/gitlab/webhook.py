@@ -25,7 +25,7 @@ from bot.sources.fields import BadPayload, Fields
 from bot.sources.gitlab import events
 from bot.sources.gitlab import text as gitlab_text
 from bot.sources.gitlab.events import Deployment, IssueEvent, Outcome
-from bot.sources.http import BadJson, StartResponse, json_object, read_body, respond
+from bot.sources.http import BadJson, StartResponse, after_answer, json_object, read_body, respond
 from storage import sources
 from storage.db import Busy
 from storage.shipping import Commit
@@ -279,22 +279,8 @@ class GitLabWebhook:
             return respond(start_response, "200 OK", {"duplicate": True})
         log.info("gitlab %s %s: %s", event, delivery, outcome.summary)
         if outcome.incident is not None and outcome.channel_id and self.post_incident:
-            self._post_later(outcome.incident, outcome.channel_id)
+            post, incident, channel = self.post_incident, outcome.incident, outcome.channel_id
+            after_answer(
+                self.executor, lambda: post(incident, channel), f"incident #{incident}'s card"
+            )
         return respond(start_response, "200 OK", {"ok": True, "result": outcome.summary})
-
-    def _post_later(self, incident_id: int, channel_id: str) -> None:
-        """Post (or update) the incident's card after the answer: GitLab's delivery never
-        waits on Slack."""
-        post = self.post_incident
-        assert post is not None
-
-        def run() -> None:
-            try:
-                post(incident_id, channel_id)
-            except Exception:
-                log.exception("incident #%s: posting its card from GitLab failed", incident_id)
-
-        try:
-            self.executor.submit(run)
-        except RuntimeError:  # the executor is shutting down with the server
-            log.warning("incident #%s: shutting down, its card was not posted", incident_id)

@@ -20,7 +20,7 @@ from typing import Any
 from bot.core.moments import utc_text
 from bot.deps import Deps
 from bot.sources.fields import BadPayload, Fields
-from bot.sources.http import BadJson, StartResponse, json_object, respond
+from bot.sources.http import BadJson, StartResponse, after_answer, json_object, respond
 from bot.sources.pagerduty import events
 from bot.sources.pagerduty import text as pd_text
 from bot.sources.pagerduty.events import EVENT_TYPES, SOURCE, IncidentEvent, NothingToStore, Outcome
@@ -36,7 +36,7 @@ MAX_BODY = 1_048_576  # SPEC: a body over 1 MiB is a 413, and is never read
 WRITE_SECONDS = 3.0
 RETRY_AFTER_SECONDS = 60
 
-Announce = Callable[[Outcome], None]
+Announce = Callable[[int, str | None], None]  # incident id, its mapped channel
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -160,18 +160,10 @@ class PagerDutyWebhook:
         return respond(start_response, "200 OK", {"ok": True, "result": outcome.summary})
 
     def _announce_later(self, outcome: Outcome) -> None:
-        announce = self.announce
-        if announce is None:
+        announce, incident = self.announce, outcome.incident_id
+        if announce is None or incident is None:
             return
-
-        def run() -> None:
-            try:
-                announce(outcome)
-            except Exception:
-                log.exception("incident #%s: posting its card failed", outcome.incident_id)
-
-        try:
-            self.executor.submit(run)
-        except RuntimeError:
-            # The executor is shutting down with the server: the incident stays recorded.
-            log.warning("incident #%s: shutting down, its card was not posted", outcome.incident_id)
+        channel = outcome.channel_id
+        after_answer(
+            self.executor, lambda: announce(incident, channel), f"incident #{incident}'s card"
+        )
