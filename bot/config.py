@@ -194,6 +194,10 @@ def _environments(text: str, setting: Setting) -> tuple[str, ...] | None:
     return tuple(e.lower() for e in _csv(text)) or None
 
 
+def _tokens(text: str, setting: Setting) -> tuple[str, ...] | None:
+    return tuple(_csv(text)) or None
+
+
 def _admins(text: str, setting: Setting) -> frozenset[str]:
     admins = _csv(text)
     bad = [a for a in admins if not _SLACK_USER_ID.match(a)]
@@ -289,6 +293,9 @@ SETTINGS: tuple[Setting, ...] = (
             "the GitHub App's private key (PEM text or a file path)", "unset"),
     Setting("GITHUB_APP_INSTALLATION_ID", "github_app_installation_id", _text, None,
             "the GitHub App's installation id", "unset"),
+    Setting("SHIPSHAPE_API_TOKENS", "api_tokens", _tokens, None,
+            "comma-separated bearer tokens for `/api/*` (two at once rotate one without "
+            "downtime)", "unset = `/api/*` answers 503 and says why"),
     Setting("SHIPSHAPE_DB", "db_path", _text, "./shipshape.db", "SQLite file"),
     Setting("SHIPSHAPE_TIMEZONE", "timezone", _timezone, "UTC",
             "team time zone (IANA name) for weeks, days and display"),
@@ -343,6 +350,7 @@ class Config:
     github_app_id: str | None = _DEFAULTS["github_app_id"]
     github_app_private_key: str | None = _DEFAULTS["github_app_private_key"]
     github_app_installation_id: str | None = _DEFAULTS["github_app_installation_id"]
+    api_tokens: tuple[str, ...] | None = _DEFAULTS["api_tokens"]
     db_path: str = _DEFAULTS["db_path"]
     timezone: str = _DEFAULTS["timezone"]
     production_environments: tuple[str, ...] = _DEFAULTS["production_environments"]

@@ -1,4 +1,5 @@
-"""The WSGI application: Slack events, GitHub webhooks, health, and 404 for the rest."""
+"""The WSGI application: Slack events, GitHub webhooks, the HTTP API, health, and 404 for
+the rest."""
 
 from __future__ import annotations
 
@@ -26,12 +27,14 @@ class Web:
         health: Callable[[], tuple[bool, dict[str, Any]]],
         github: WsgiApp,
         signing_secret: str = "",
+        api: WsgiApp | None = None,
     ) -> None:
         self.slack = slack  # None in Socket Mode: Slack reaches us over the socket instead
         # HTTP mode only, where the secret is required; Socket Mode has none.
         self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self.health = health
         self.github = github  # served in both modes: GitHub always reaches us over HTTP
+        self.api = api  # the HTTP API (bot/sources/api), served in both modes
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
@@ -40,6 +43,8 @@ class Web:
             return respond(start_response, "200 OK" if ok else "503 Service Unavailable", state)
         if path == "/github/webhook":
             return self.github(environ, start_response)
+        if path.startswith("/api/") and self.api is not None:
+            return self.api(environ, start_response)
         if path == "/slack/events" and self.slack is not None:
             if method != "POST":
                 return respond(start_response, "405 Method Not Allowed", {"error": "POST only"})
