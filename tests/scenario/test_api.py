@@ -378,3 +378,14 @@ def test_records_equal_the_same_history_entered_in_slack(
     ]
     assert report == by_slack[2]
     assert {d["source"] for d in deploys} == {"api"}
+
+
+def test_deploy_list_and_export_show_the_api_source(api: Bot) -> None:
+    deploy(api, version="v9", key="run-1")
+    shown = api.command("/deploy", "list")
+    assert shown.status == 200
+    assert "checkout v9" in shown.text and "success, api" in shown.text, shown.text
+    exported = CliRunner().invoke(
+        main, ["export", "deploys"], env={"SHIPSHAPE_DB": str(api.db_path)}
+    )
+    assert '"api","run-1"' in exported.output, exported.output
