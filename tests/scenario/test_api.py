@@ -389,3 +389,8 @@ def test_deploy_list_and_export_show_the_api_source(api: Bot) -> None:
         main, ["export", "deploys"], env={"SHIPSHAPE_DB": str(api.db_path)}
     )
     assert '"api","run-1"' in exported.output, exported.output
+
+
+def test_a_pasted_title_keeps_its_words_on_one_line(api: Bot) -> None:
+    reply = incident(api, title="Checkout\treturns\r\n500s ")
+    assert reply.json["incident"]["title"] == "Checkout returns 500s"

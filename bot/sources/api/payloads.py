@@ -6,6 +6,7 @@ Every refusal is a Refused naming the dotted field path (`commits[1].authored_at
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from storage import deploys as stored_deploys
 from storage.shipping import Commit
 
 SOURCE = "api"
+_LINE_BREAKS = re.compile(r"[\t\r\n]")
 T = TypeVar("T")
 
 MAX_KEY = 200
@@ -165,7 +167,7 @@ def deploy_call(data: dict[str, Any], now: pendulum.DateTime) -> DeployCall:
     version = _string(f, "version", EXPECT_VERSION, MAX_VERSION)
     if version is not None and any(c.isspace() for c in version):
         raise _refuse(f, "version", EXPECT_VERSION)
-    status = f.get("status") or "success"
+    status = "success" if f.get("status") is None else f.get("status")
     if status not in ("success", "failed"):
         raise _refuse(f, "status", '"success" or "failed"')
     repo = None if f.get("repo") is None else _read(f, "repo", f.repo)
@@ -254,9 +256,10 @@ def incident_call(data: dict[str, Any], now: pendulum.DateTime) -> IncidentCall:
     if not is_service(service):
         raise _refuse(f, "service", EXPECT_SERVICE)
     title_expected = f'a title, 1 to {MAX_TITLE} characters, e.g. "Checkout returns 500s"'
-    raw_title = _string(f, "title", title_expected, 10 * MAX_TITLE)
-    title = " ".join(_required(raw_title, f, "title", title_expected).split())
-    if not title or len(title) > MAX_TITLE:
+    raw_title = f.get("title")
+    # Tabs and line breaks are how pasted text arrives: spaces, as /incident takes them.
+    title = " ".join(_LINE_BREAKS.sub(" ", raw_title).split()) if isinstance(raw_title, str) else ""
+    if not title or len(title) > MAX_TITLE or UNPRINTABLE.search(title):
         raise _refuse(f, "title", title_expected)
     severity = DEFAULT_SEVERITY
     if f.get("severity") is not None:
