@@ -100,6 +100,7 @@ def test_a_body_over_one_mib_is_413_and_stores_nothing(api: Bot) -> None:
         ({"service": "checkout", "hotfix": "yes"}, "hotfix", "true or false"),
         ({"service": "checkout", "repo": "acme"}, "repo", "OWNER/NAME"),
         ({"service": "checkout", "url": "ftp://x"}, "url", "http(s) URL"),
+        ({"service": "checkout", "url": "http://[::1"}, "url", "http(s) URL"),
         ({"service": "checkout", "rollback_of": "7"}, "rollback_of", "whole number"),
         ({"service": "checkout", "rollback_of": {"key": "nope"}}, "rollback_of.key", "nope"),
         ({"service": "checkout", "rollback_of": 99}, "rollback_of", "no deploy #99"),

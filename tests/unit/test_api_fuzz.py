@@ -30,7 +30,8 @@ scalars = (
     | st.floats(allow_nan=False) | st.text(max_size=30)
     | st.sampled_from(["checkout", "2026-11-20T10:00:00Z", "0001-01-01T00:00:00+05:00",
                        "9999-12-31T23:59:59-05:00", "a" * 40, "acme/checkout", "none",
-                       "https://x.example", "success", "failed", "7d", ""])
+                       "https://x.example", "http://[::1", "http://x:99999", "success", "failed",
+                       "7d", ""])
 )  # fmt: skip
 values = st.recursive(
     scalars,
@@ -94,6 +95,7 @@ FUZZ = settings(max_examples=300, deadline=None, derandomize=True,
 @given(payload=values | objects)
 @example(payload={"service": "checkout", "deployed_at": "0001-01-01T00:00:00+05:00"})
 @example(payload={"service": "checkout", "rollback_of": 2**63})
+@example(payload={"service": "checkout", "url": "http://[::1"})
 def test_random_deploys_are_refused_or_recorded(deps: Deps, payload: Any) -> None:
     assert_refused_or_recorded(deps, "/api/deploys", payload)
 

@@ -52,6 +52,9 @@ EXPECT_TIME = 'an ISO-8601 time with an offset, not in the future, e.g. "2026-11
 EXPECT_SHA = 'a commit sha of 7 to 40 hex digits, e.g. "4f2a9c1"'
 EXPECT_ENV = f'an environment name, 1 to {MAX_ENV} characters, e.g. "production"'
 EXPECT_VERSION = f'a version without spaces, up to {MAX_VERSION} characters, e.g. "v1.2.3"'
+EXPECT_URL = (
+    f'one http(s) URL without spaces, up to {MAX_URL} characters, e.g. "https://ci.example.com/r/1"'
+)
 EXPECT_KEY = f'your own id for it, 1 to {MAX_KEY} characters, e.g. "ci-run-4711"'
 
 
@@ -115,28 +118,27 @@ def _sha(f: Fields, key: str) -> str | None:
 
 
 def _url(f: Fields, key: str) -> str | None:
-    expected = f'one http(s) URL without spaces, up to {MAX_URL} characters, e.g. "https://ci.example.com/runs/4711"'
-    url = _string(f, key, expected, MAX_URL)
+    url = _string(f, key, EXPECT_URL, MAX_URL)
     if url is None:
         return None
     try:
         parsed = urlparse(url)
         host, _ = parsed.hostname, parsed.port  # .port raises on a port that is none
-    except ValueError:
-        host = None
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        raise _refuse(f, key, EXPECT_URL) from None
     if (
         parsed.scheme.lower() not in ("http", "https")
         or not host
         or any(c.isspace() or c in "<>|" for c in url)
     ):
-        raise _refuse(f, key, expected)
+        raise _refuse(f, key, EXPECT_URL)
     return url
 
 
 def _unknown(f: Fields, known: frozenset[str], example: str) -> None:
     for key in f.data:
         if key not in known:
-            raise Refused(key, f"{key} is not a field of this call; send only {example}.")
+            raise Refused(key, text.unknown_field(key, example))
 
 
 def _key(f: Fields) -> str | None:
@@ -274,7 +276,7 @@ def incident_call(data: dict[str, Any], now: pendulum.DateTime) -> IncidentCall:
     if f.get("deploy_id") is not None:
         cause = _read(f, "deploy_id", f.number)
         if f.get("cause") is not None:
-            raise Refused("cause", 'Send deploy_id or "cause": "none", not both.')
+            raise Refused("cause", text.CAUSE_AND_DEPLOY)
     elif f.get("cause") is not None:
         if f.get("cause") != "none":
             raise _refuse(f, "cause", '"none" (no change caused it), or a deploy_id instead')

@@ -102,3 +102,10 @@ def unknown_parameter(name: str, known: tuple[str, ...]) -> str:
 
 def repeated_parameter(name: str) -> str:
     return f"{name} is given more than once; give it once."
+
+
+CAUSE_AND_DEPLOY = 'Send deploy_id or "cause": "none", not both.'
+
+
+def unknown_field(key: str, known: str) -> str:
+    return f"{key} is not a field of this call; send only {known}."
