@@ -194,6 +194,10 @@ def _environments(text: str, setting: Setting) -> tuple[str, ...] | None:
     return tuple(e.lower() for e in _csv(text)) or None
 
 
+def _tokens(text: str, setting: Setting) -> tuple[str, ...] | None:
+    return tuple(_csv(text)) or None
+
+
 def _admins(text: str, setting: Setting) -> frozenset[str]:
     admins = _csv(text)
     bad = [a for a in admins if not _SLACK_USER_ID.match(a)]
@@ -289,6 +293,9 @@ SETTINGS: tuple[Setting, ...] = (
             "the GitHub App's private key (PEM text or a file path)", "unset"),
     Setting("GITHUB_APP_INSTALLATION_ID", "github_app_installation_id", _text, None,
             "the GitHub App's installation id", "unset"),
+    Setting("SHIPSHAPE_API_TOKENS", "api_tokens", _tokens, None,
+            "comma-separated bearer tokens for `/api/*` (two at once rotate one without "
+            "downtime)", "unset = `/api/*` answers 503 and says why"),
     Setting("GITLAB_WEBHOOK_SECRET", "gitlab_webhook_secret", _text, None,
             "the Secret token checked against `X-Gitlab-Token` on `POST /gitlab/webhook`",
             "unset = the webhook route answers 503 and says why"),
@@ -349,6 +356,7 @@ class Config:
     github_app_id: str | None = _DEFAULTS["github_app_id"]
     github_app_private_key: str | None = _DEFAULTS["github_app_private_key"]
     github_app_installation_id: str | None = _DEFAULTS["github_app_installation_id"]
+    api_tokens: tuple[str, ...] | None = _DEFAULTS["api_tokens"]
     gitlab_webhook_secret: str | None = _DEFAULTS["gitlab_webhook_secret"]
     pagerduty_webhook_secret: str | None = _DEFAULTS["pagerduty_webhook_secret"]
     db_path: str = _DEFAULTS["db_path"]

@@ -11,7 +11,7 @@ import pendulum
 
 from bot.core.errors import FieldError
 from bot.core.moments import BadTime, parse_moment
-from bot.core.text import REPO, UNPRINTABLE
+from bot.core.text import REPO, UNPRINTABLE, is_service
 from bot.core.wording import WEEKDAYS
 
 # ---- words: refusals of field values, and the words several commands share ------------------
@@ -133,7 +133,6 @@ def bad_clock_time(word: str) -> str:
     return f"`{word}` is not a time of day: use 24-hour HH:MM from 00:00 to 23:59, like `09:00`."
 
 
-_SERVICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,79}$")
 _SHA = re.compile(r"^[0-9a-f]{7,40}$")
 _ID = re.compile(r"^#?(\d{1,12})$")
 # Slack turns a URL into "<https://x|label>" or "<https://x>" in command text.
@@ -169,7 +168,7 @@ def printable(key: str, value: str) -> str:
 
 
 def service(value: str) -> str:
-    if not _SERVICE.match(printable("service", value)):
+    if not is_service(printable("service", value)):
         raise FieldError("service", bad_service(value))
     return value
 

@@ -28,6 +28,14 @@ def rows(db: sqlite_utils.Database, table: str) -> Iterator[dict[str, Any]]:
         yield dict(row)
 
 
+def row(db: sqlite_utils.Database, table: str, record_id: int) -> dict[str, Any] | None:
+    """One record as `rows` shows it (the HTTP API answers with the record it stored)."""
+    selected = ", ".join(columns(db, table))
+    found = db.conn.execute(f"SELECT {selected} FROM {table} WHERE id = ?", (record_id,))
+    record = found.fetchone()
+    return None if record is None else dict(record)
+
+
 # A spreadsheet evaluates a cell that starts with one of these as a formula (tab and
 # carriage return too, in some): `=HYPERLINK(...)` in a title would be a live link.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

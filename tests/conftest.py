@@ -70,7 +70,7 @@ class Bot(ABC):
     def post(self, path: str, body: str, headers: dict[str, str], content_type: str) -> Reply: ...
 
     @abstractmethod
-    def get(self, path: str) -> Reply: ...
+    def get(self, path: str, headers: dict[str, str] | None = None) -> Reply: ...
 
     def slack_form(self, form: dict[str, str], headers: dict[str, str] | None = None) -> Reply:
         body = urlencode(form)
@@ -131,8 +131,8 @@ class HttpBot(Bot):
         )
         return _fetch(request)
 
-    def get(self, path: str) -> Reply:
-        return _fetch(urllib.request.Request(self.url + path))
+    def get(self, path: str, headers: dict[str, str] | None = None) -> Reply:
+        return _fetch(urllib.request.Request(self.url + path, headers=headers or {}))
 
 
 def _fetch(request: urllib.request.Request) -> Reply:

@@ -32,8 +32,7 @@ from bot.config import (
 from bot.core.clock import Clock, FixedClock, SystemClock
 from bot.core.errors import FieldError
 from bot.core.moments import BadTime, parse_moment, show, utc_text
-from bot.core.windows import BadWindow, Window, between
-from bot.core.windows import parse as parse_window
+from bot.core.windows import BadWindow, Window, chosen
 from bot.deps import Deps
 from bot.metrics import terminal
 from bot.metrics.report import build as build_report
@@ -237,13 +236,7 @@ def _report_window(
     """The window asked for; a bad one is a usage error (exit 2) naming the option."""
     text = window or "30d"
     try:
-        if window is not None and (start is not None or end is not None):
-            raise BadWindow("window_and_range")
-        if (start is None) != (end is None):
-            raise BadWindow("range_missing")
-        if start is not None and end is not None:
-            return between(start, end, now, tz)
-        return parse_window(text, now, tz)
+        return chosen(window, start, end, now, tz)
     except BadWindow as error:
         reason = str(error)
         problem = app_text.report_window_refusal(reason, text, start, end, tz)

@@ -33,6 +33,7 @@ from bot.core.clock import Clock
 from bot.deps import Deps
 from bot.pulse import schedule as pulse_schedule
 from bot.scheduling import JobPool, Scheduler, TrackingExecutor
+from bot.sources.api.routes import Api
 from bot.sources.github import api as github_api
 from bot.sources.github import sync as github_sync
 from bot.sources.github.webhook import GitHubWebhook
@@ -188,6 +189,7 @@ class Server:
                     self.health,
                     GitHubWebhook(self.deps, self.executor),
                     config.slack_signing_secret or "",
+                    api=Api(self.deps),
                     gitlab=GitLabWebhook(
                         self.deps,
                         self.executor,

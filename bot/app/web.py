@@ -1,5 +1,5 @@
-"""The WSGI application: Slack events, the GitHub, GitLab and PagerDuty webhooks, health,
-and 404 for the rest."""
+"""The WSGI application: Slack events, the GitHub, GitLab and PagerDuty webhooks, the HTTP
+API, health, and 404 for the rest."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ class Web:
         health: Callable[[], tuple[bool, dict[str, Any]]],
         github: WsgiApp,
         signing_secret: str = "",
+        api: WsgiApp | None = None,
         gitlab: WsgiApp | None = None,
         pagerduty: WsgiApp | None = None,
     ) -> None:
@@ -35,6 +36,7 @@ class Web:
         self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self.health = health
         self.github = github  # served in both modes: GitHub always reaches us over HTTP
+        self.api = api  # the HTTP API (bot/sources/api), served in both modes
         self.gitlab = gitlab  # likewise GitLab
         self.pagerduty = pagerduty
 
@@ -45,6 +47,8 @@ class Web:
             return respond(start_response, "200 OK" if ok else "503 Service Unavailable", state)
         if path == "/github/webhook":
             return self.github(environ, start_response)
+        if path.startswith("/api/") and self.api is not None:
+            return self.api(environ, start_response)
         if path == "/gitlab/webhook" and self.gitlab is not None:
             return self.gitlab(environ, start_response)
         if path == "/pagerduty/webhook" and self.pagerduty is not None:

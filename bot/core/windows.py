@@ -27,8 +27,8 @@ class BadWindow(ValueError):
     """A window that could not be read; the message is its reason code, which each edge
     renders (/dora in commands.dora, `shipshape report` in bot.app.text): "unreadable" and
     "days_out_of_range" for a window, "unreadable_date", "out_of_range" and
-    "end_before_start" for from/to, and, raised by the edges themselves, "range_missing"
-    (one of from/to) and "window_and_range" (both kinds given)."""
+    "end_before_start" for from/to, and, from `chosen`, "range_missing" (one of from/to)
+    and "window_and_range" (both kinds given)."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,20 @@ def _bound(text: str, now: pendulum.DateTime, tz: str, *, end: bool) -> pendulum
     if not FIRST_DAY <= day <= LAST_DAY:
         raise BadWindow("out_of_range")
     return _local_midnight(day.add(days=1) if end else day, tz)
+
+
+def chosen(
+    window: str | None, start: str | None, end: str | None, now: pendulum.DateTime, tz: str
+) -> Window:
+    """The window a report asks for: `window` (default 30d) or `start` and `end` together,
+    never both. Raises BadWindow, "window_and_range" and "range_missing" included."""
+    if window is not None and (start is not None or end is not None):
+        raise BadWindow("window_and_range")
+    if (start is None) != (end is None):
+        raise BadWindow("range_missing")
+    if start is not None and end is not None:
+        return between(start, end, now, tz)
+    return parse(window or "30d", now, tz)
 
 
 def parse(text: str, now: pendulum.DateTime, tz: str) -> Window:

@@ -140,17 +140,23 @@ def record_latest(
     source: Source,
     production: Sequence[str],
     now: str,
+    rollback: Rollback = None,
 ) -> Recorded:
     """Store a deploy, or replace the facts of the one with this source key: a later report
-    of the same deploy (a new status) wins. Its changes are shipped again by the new facts."""
+    of the same deploy (a new status) wins, its rollback target included (checked as by
+    `record`). Its changes are shipped again by the new facts."""
     before = deploys.find_by_source(db, source.name, source.key)
     if before is None:
-        return record(db, facts, source, production, now)
-    deploy = deploys.update(db, before.id, _values(facts))
+        return record(db, facts, source, production, now, rollback)
+    target = rollback_target(db, facts, rollback, production)
+    if target is not None and target.id == before.id:
+        raise Conflict(Reason.FINISHED_LATER, target, field="rollback")
+    values = {**_values(facts), "rollback_of": target.id if target else None}
+    deploy = deploys.update(db, before.id, values)
     if changes.ships(before, production):
         changes.unship(db, before, production)
     unknown = changes.ship(db, deploy, production)
-    return Recorded(deploy, created=False, needs_commits=unknown)
+    return Recorded(deploy, created=False, rolled_back=target, needs_commits=unknown)
 
 
 def record_latest_status(

@@ -32,14 +32,15 @@ class InProcessBot(Bot):
     def post(self, path: str, body: str, headers: dict[str, str], content_type: str) -> Reply:
         return self._call("POST", path, body.encode(), {"Content-Type": content_type, **headers})
 
-    def get(self, path: str) -> Reply:
-        return self._call("GET", path, b"", {})
+    def get(self, path: str, headers: dict[str, str] | None = None) -> Reply:
+        return self._call("GET", path, b"", headers or {})
 
     def _call(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> Reply:
+        path, _, query = path.partition("?")
         environ: dict[str, Any] = {
             "REQUEST_METHOD": method,
             "PATH_INFO": path,
-            "QUERY_STRING": "",
+            "QUERY_STRING": query,
             "SERVER_NAME": "127.0.0.1",
             "SERVER_PORT": "80",
             "SERVER_PROTOCOL": "HTTP/1.1",
