@@ -243,7 +243,10 @@ def test_sigterm_while_another_process_holds_the_database(tmp_path: Path, slack:
 
         def opened() -> bool:
             assert served.process.poll() is None, served.stderr
-            return any(os.path.realpath(fd) == str(db) for fd in fds.iterdir())
+            try:
+                return any(os.path.realpath(fd) == str(db) for fd in fds.iterdir())
+            except FileNotFoundError:  # a descriptor closed while we listed them: look again
+                return False
 
         wait_until(opened, 30, "serve opening the database")  # its migrations wait now
         stopped_in_time(served)
