@@ -11,6 +11,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.models.views import View
 
+from bot.core import wording
 from bot.core.errors import Conflict, DomainError, FieldError, NotFound, Reason, UsageError
 from bot.core.moments import duration, from_utc_text, show, utc_text
 from bot.core.wording import mrkdwn
@@ -413,7 +414,7 @@ def listing(deps: Deps, request: ListIncidents, channel_id: str | None) -> str:
                 i.severity,
                 state,
                 cause,
-                f"<{i.url}|{i.source}>" if i.url else i.source,
+                wording.link(i.url, i.source),
             )
         )
     return "\n".join(lines)

@@ -105,8 +105,8 @@ def _stop_serving(signum: int, frame: FrameType | None) -> None:
     "--port", type=int, default=None, help="Port to listen on (default: PORT, else 3000)."
 )
 def serve(host: str, port: int | None) -> None:
-    """Run the Slack app, the HTTP server (/slack/events, /github/webhook, /healthz) and
-    the scheduler in one process.
+    """Run the Slack app, the HTTP server (/slack/events, the GitHub, GitLab and PagerDuty
+    webhooks, /api/*, /healthz) and the scheduler in one process.
 
     Socket Mode when SLACK_APP_TOKEN is set, otherwise HTTP mode with
     SLACK_SIGNING_SECRET. Stop with Ctrl-C or SIGTERM.

@@ -241,6 +241,18 @@ class Server:
             "database_writable": writable,
             "slack": slack,
             "scheduler": "running" if self.scheduler.running else "stopped",
+            # Which sources this server takes records from: a route whose secret is unset
+            # answers 503, so "off" here tells an operator why a tool's deliveries fail.
+            "sources": {
+                name: "on" if configured else "off"
+                for name, configured in (
+                    ("slack", True),
+                    ("github", bool(self.config.github_webhook_secret)),
+                    ("gitlab", bool(self.config.gitlab_webhook_secret)),
+                    ("pagerduty", bool(self.config.pagerduty_webhook_secret)),
+                    ("api", bool(self.config.api_tokens)),
+                )
+            },
         }
         return writable, state
 

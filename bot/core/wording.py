@@ -46,6 +46,23 @@ def mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def linkable(url: str | None) -> bool:
+    """Whether an address from another tool's payload is one clean http(s) URL that Slack
+    can show as a link: no spaces, and none of `<`, `>`, `|` that would end or relabel it."""
+    return (
+        url is not None
+        and url.startswith(("https://", "http://"))
+        and len(url) <= 1000
+        and not any(c in url for c in "<>|")
+        and not any(c.isspace() for c in url)
+    )
+
+
+def link(url: str | None, label: str) -> str:
+    """`label` (mrkdwn we wrote) as a link to `url` when it is linkable, else `label` alone."""
+    return f"<{mrkdwn(url)}|{label}>" if url is not None and linkable(url) else label
+
+
 def env_name(env: str) -> str:
     """An environment as replies show it: quoted when it has spaces, as it is typed."""
     return f'"{env}"' if any(c.isspace() for c in env) else env

@@ -4,6 +4,8 @@ line an incident card gets when GitLab reported it."""
 
 from __future__ import annotations
 
+from bot.core.wording import link, linkable, mrkdwn
+
 # ---- GitLab webhook -------------------------------------------------------------------------
 GITLAB_WEBHOOK_NO_SECRET = (
     "GITLAB_WEBHOOK_SECRET is not set, so GitLab deliveries cannot be verified and none are "
@@ -53,14 +55,8 @@ def gitlab_webhook_ignored(what: str) -> str:
 
 def from_gitlab(url: str | None) -> str:
     """The incident card's note of where it came from (mrkdwn): a link to its GitLab page
-    when the URL is one Slack can show (a context block holds 3,000 characters)."""
-    linkable = (
-        url is not None
-        and url.startswith(("https://", "http://"))
-        and len(url) <= 1000
-        and not any(c in url for c in "<>| ")
-    )
-    return f"{FROM_GITLAB}: <{url}|{url}>" if linkable else FROM_GITLAB
+    when the URL is one Slack can show."""
+    return f"{FROM_GITLAB}: {link(url, mrkdwn(url))}" if url and linkable(url) else FROM_GITLAB
 
 
 # ---- shipshape gitlab project|projects ------------------------------------------------------

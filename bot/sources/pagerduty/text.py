@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from bot.core.wording import link, mrkdwn
+
 # ---- PagerDuty webhook ----------------------------------------------------------------------
 # Bodies of POST /pagerduty/webhook answers: PagerDuty keeps them with the subscription's
 # delivery attempts, where the person setting it up reads them.
@@ -61,7 +63,7 @@ def pagerduty_webhook_not_opened(incident: str, event_type: str) -> str:
 
 def from_pagerduty(url: str | None, incident: str) -> str:
     """The card's line saying where the incident came from (mrkdwn)."""
-    return f"from PagerDuty: <{url}|{incident}>" if url else f"from PagerDuty: {incident}"
+    return f"from PagerDuty: {link(url, mrkdwn(incident))}"
 
 
 # ---- shipshape pagerduty service|services ---------------------------------------------------
