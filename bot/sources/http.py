@@ -8,13 +8,19 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import sqlite_utils
 
 from bot.core import wording
+from bot.sources.fields import BadPayload
+from storage.db import Busy, Store
 
 log = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
+T = TypeVar("T")
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
@@ -97,3 +103,68 @@ def after_answer(executor: Executor, work: Callable[[], None], what: str) -> Non
         executor.submit(run)
     except RuntimeError:  # the executor is shutting down with the server
         log.warning("%s: shutting down, not done", what)
+
+
+# A sender waits seconds, not minutes (GitHub gives up after 10 s, PagerDuty after 5 s): a
+# delivery that cannot be stored in this time is refused, nothing stored, to be sent again.
+WRITE_SECONDS = 5.0
+RETRY_AFTER_SECONDS = 60
+
+
+class Answer(Exception):
+    """A delivery answered without recording it: the status and JSON body to send."""
+
+    def __init__(
+        self, status: str, payload: dict[str, Any], headers: list[tuple[str, str]] | None = None
+    ) -> None:
+        super().__init__(status)
+        self.status = status
+        self.payload = payload
+        self.headers = headers
+
+    def respond(self, start_response: StartResponse) -> list[bytes]:
+        return respond(start_response, self.status, self.payload, self.headers)
+
+
+@dataclass(frozen=True)
+class Words:
+    """A source's words for the answers any delivery can get."""
+
+    busy: str  # the database was held by another program: send it again in a minute
+    failed: str  # an error of ours: nothing kept, send it again once it is fixed
+    bad_field: Callable[[str, str], str]  # (path, what was expected) -> the 400's text
+
+
+def write_once(
+    store: Store,
+    name: str,
+    work: Callable[[sqlite_utils.Database], T],
+    words: Words,
+    *,
+    wait: float = WRITE_SECONDS,
+    keep: tuple[type[Exception], ...] = (),
+) -> T:
+    """`work` in one write transaction (a delivery's claim and its records together), or an
+    Answer with nothing stored: 400 naming the field a mapping could not read, 503 with
+    Retry-After when the database stays busy past `wait`, 500 for an error of ours. `keep`:
+    exceptions the caller answers itself (also with nothing stored). `name` is for the log."""
+    try:
+        with store.write(wait=wait) as db:
+            return work(db)
+    except keep:
+        raise
+    except BadPayload as error:
+        text = words.bad_field(error.path, error.expected)
+        log.warning("%s: refused, %s", name, text)
+        raise Answer("400 Bad Request", {"error": text, "field": error.path}) from None
+    except Busy:
+        log.warning("%s: the database is busy, nothing stored", name)
+        raise Answer(
+            "503 Service Unavailable",
+            {"error": words.busy},
+            [("Retry-After", str(RETRY_AFTER_SECONDS))],
+        ) from None
+    except Exception:
+        # Rolled back with its claim: sending it again once the cause is fixed records it.
+        log.exception("%s: failed, nothing stored", name)
+        raise Answer("500 Internal Server Error", {"error": words.failed}) from None

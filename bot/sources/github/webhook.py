@@ -22,14 +22,22 @@ import sqlite_utils
 
 from bot.core.moments import utc_text
 from bot.deps import Deps
-from bot.sources.fields import BadPayload, Fields
+from bot.sources.fields import Fields
 from bot.sources.github import api as github_api
 from bot.sources.github import events as github_events
 from bot.sources.github import text as github_text
 from bot.sources.github.events import DeploymentStatus, IssueEvent, Outcome, RunDeploy
-from bot.sources.http import BadJson, StartResponse, json_object, read_body, respond
+from bot.sources.http import (
+    Answer,
+    BadJson,
+    StartResponse,
+    Words,
+    json_object,
+    read_body,
+    respond,
+    write_once,
+)
 from storage import github
-from storage.db import Busy
 from storage.shipping import Commit
 
 log = logging.getLogger(__name__)
@@ -42,10 +50,11 @@ ISSUE_ACTIONS = ("opened", "labeled", "closed", "reopened")
 # skipped, neutral, action_required, stale) say nothing about production.
 RUN_CONCLUSIONS = {"success": "success", "failure": "failed", "timed_out": "failed"}
 SENDER = "GitHub webhook payload"
-# GitHub gives up on a delivery after 10 seconds: the write waits at most this for the
-# database, and a delivery that cannot be stored in time is refused for redelivery.
-WRITE_SECONDS = 5.0
-RETRY_AFTER_SECONDS = 60
+WORDS = Words(
+    github_text.GITHUB_WEBHOOK_BUSY,
+    github_text.GITHUB_WEBHOOK_FAILED,
+    github_text.github_webhook_bad_field,
+)
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -276,36 +285,16 @@ class GitHubWebhook:
         payload: Fields,
     ) -> list[bytes]:
         now = utc_text(self.deps.clock.now())
+
+        def work(db: sqlite_utils.Database) -> Outcome | None:
+            if not github.claim_delivery(db, delivery, event, now):
+                return None
+            return handler(db, payload, self.deps, now)
+
         try:
-            with self.deps.store.write(wait=WRITE_SECONDS) as db:
-                if not github.claim_delivery(db, delivery, event, now):
-                    outcome = None
-                else:
-                    outcome = handler(db, payload, self.deps, now)
-        except BadPayload as error:
-            return self._refuse(
-                start_response,
-                event,
-                delivery,
-                github_text.github_webhook_bad_field(error.path, error.expected),
-            )
-        except Busy:
-            log.warning("github %s %s: the database is busy, nothing stored", event, delivery)
-            return respond(
-                start_response,
-                "503 Service Unavailable",
-                {"error": github_text.GITHUB_WEBHOOK_BUSY},
-                [("Retry-After", str(RETRY_AFTER_SECONDS))],
-            )
-        except Exception:
-            # Rolled back with its claim: GitHub marks the delivery failed, and redelivering
-            # it once the cause is fixed records it.
-            log.exception("github %s %s: failed, nothing stored", event, delivery)
-            return respond(
-                start_response,
-                "500 Internal Server Error",
-                {"error": github_text.GITHUB_WEBHOOK_FAILED},
-            )
+            outcome = write_once(self.deps.store, f"github {event} {delivery}", work, WORDS)
+        except Answer as answer:
+            return answer.respond(start_response)
         if outcome is None:
             log.info("github %s %s: redelivery, nothing changed", event, delivery)
             return respond(start_response, "200 OK", {"duplicate": True})

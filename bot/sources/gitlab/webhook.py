@@ -25,17 +25,28 @@ from bot.sources.fields import BadPayload, Fields
 from bot.sources.gitlab import events
 from bot.sources.gitlab import text as gitlab_text
 from bot.sources.gitlab.events import Deployment, IssueEvent, Outcome
-from bot.sources.http import BadJson, StartResponse, after_answer, json_object, read_body, respond
+from bot.sources.http import (
+    Answer,
+    BadJson,
+    StartResponse,
+    Words,
+    after_answer,
+    json_object,
+    read_body,
+    respond,
+    write_once,
+)
 from storage import sources
-from storage.db import Busy
 from storage.shipping import Commit
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1_048_576  # SPEC: every source refuses a body over 1 MiB
-# GitLab waits 10 seconds for an answer: the write waits at most this for the database.
-WRITE_SECONDS = 5.0
-RETRY_AFTER_SECONDS = 60
+WORDS = Words(
+    gitlab_text.GITLAB_WEBHOOK_BUSY,
+    gitlab_text.GITLAB_WEBHOOK_FAILED,
+    gitlab_text.gitlab_webhook_bad_field,
+)
 ISSUE_KINDS = ("issue", "work_item")  # the same incidents arrive as either
 _SHA = re.compile(r"^[0-9a-fA-F]{7,40}$")
 # GitLab's older time format: `2025-05-02 11:55:16 +0000` or `2016-08-22 20:41:06 UTC`.
@@ -249,31 +260,16 @@ class GitLabWebhook:
         payload: Fields,
     ) -> list[bytes]:
         now = utc_text(self.deps.clock.now())
+
+        def work(db: sqlite_utils.Database) -> Outcome | None:
+            if not sources.claim_delivery(db, events.SOURCE, delivery, now):
+                return None
+            return handler(db, payload, self.deps, now)
+
         try:
-            with self.deps.store.write(wait=WRITE_SECONDS) as db:
-                if not sources.claim_delivery(db, events.SOURCE, delivery, now):
-                    outcome = None
-                else:
-                    outcome = handler(db, payload, self.deps, now)
-        except BadPayload as error:
-            message = gitlab_text.gitlab_webhook_bad_field(error.path, error.expected)
-            return self._refuse(start_response, event, delivery, message, error.path)
-        except Busy:
-            log.warning("gitlab %s %s: the database is busy, nothing stored", event, delivery)
-            return respond(
-                start_response,
-                "503 Service Unavailable",
-                {"error": gitlab_text.GITLAB_WEBHOOK_BUSY},
-                [("Retry-After", str(RETRY_AFTER_SECONDS))],
-            )
-        except Exception:
-            # Rolled back with its claim: resending it once the cause is fixed records it.
-            log.exception("gitlab %s %s: failed, nothing stored", event, delivery)
-            return respond(
-                start_response,
-                "500 Internal Server Error",
-                {"error": gitlab_text.GITLAB_WEBHOOK_FAILED},
-            )
+            outcome = write_once(self.deps.store, f"gitlab {event} {delivery}", work, WORDS)
+        except Answer as answer:
+            return answer.respond(start_response)
         if outcome is None:
             log.info("gitlab %s %s: redelivery, nothing changed", event, delivery)
             return respond(start_response, "200 OK", {"duplicate": True})

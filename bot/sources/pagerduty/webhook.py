@@ -17,15 +17,25 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from typing import Any
 
+import sqlite_utils
+
 from bot.core.moments import utc_text
 from bot.deps import Deps
 from bot.sources.fields import BadPayload, Fields
-from bot.sources.http import BadJson, StartResponse, after_answer, json_object, respond
+from bot.sources.http import (
+    Answer,
+    BadJson,
+    StartResponse,
+    Words,
+    after_answer,
+    json_object,
+    respond,
+    write_once,
+)
 from bot.sources.pagerduty import events
 from bot.sources.pagerduty import text as pd_text
 from bot.sources.pagerduty.events import EVENT_TYPES, SOURCE, IncidentEvent, NothingToStore, Outcome
 from storage import sources
-from storage.db import Busy
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +44,11 @@ MAX_BODY = 1_048_576  # SPEC: a body over 1 MiB is a 413, and is never read
 # PagerDuty gives up on a delivery after 5 seconds and retries it: the write waits at most
 # this for the database, and a delivery that cannot be stored in time is refused for retry.
 WRITE_SECONDS = 3.0
-RETRY_AFTER_SECONDS = 60
+WORDS = Words(
+    pd_text.PAGERDUTY_WEBHOOK_BUSY,
+    pd_text.PAGERDUTY_WEBHOOK_FAILED,
+    pd_text.pagerduty_webhook_bad_field,
+)
 
 Announce = Callable[[int, str | None], None]  # incident id, its mapped channel
 
@@ -123,13 +137,16 @@ class PagerDutyWebhook:
     def _record(self, start_response: StartResponse, event: IncidentEvent) -> list[bytes]:
         name = f"pagerduty {event.event_type} {event.event_id}"
         now = utc_text(self.deps.clock.now())
+
+        def work(db: sqlite_utils.Database) -> Outcome | None:
+            if not sources.claim_delivery(db, SOURCE, event.event_id, now):
+                return None
+            return events.record(db, event, self.deps.config.production_environments, now)
+
         try:
-            with self.deps.store.write(wait=WRITE_SECONDS) as db:
-                outcome = None
-                if sources.claim_delivery(db, SOURCE, event.event_id, now):
-                    outcome = events.record(
-                        db, event, self.deps.config.production_environments, now
-                    )
+            outcome = write_once(
+                self.deps.store, name, work, WORDS, wait=WRITE_SECONDS, keep=(NothingToStore,)
+            )
         except NothingToStore:
             # Rolled back with its claim: nothing of it is kept.
             why = pd_text.pagerduty_webhook_not_opened(event.incident, event.event_type)
@@ -137,21 +154,8 @@ class PagerDutyWebhook:
             return respond(
                 start_response, "202 Accepted", {"ignored": event.event_type, "reason": why}
             )
-        except Busy:
-            log.warning("%s: the database is busy, nothing stored", name)
-            return respond(
-                start_response,
-                "503 Service Unavailable",
-                {"error": pd_text.PAGERDUTY_WEBHOOK_BUSY},
-                [("Retry-After", str(RETRY_AFTER_SECONDS))],
-            )
-        except Exception:
-            log.exception("%s: failed, nothing stored", name)
-            return respond(
-                start_response,
-                "500 Internal Server Error",
-                {"error": pd_text.PAGERDUTY_WEBHOOK_FAILED},
-            )
+        except Answer as answer:
+            return answer.respond(start_response)
         if outcome is None:
             log.info("%s: redelivery, nothing changed", name)
             return respond(start_response, "200 OK", {"duplicate": True})
