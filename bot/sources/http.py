@@ -63,11 +63,16 @@ def json_object(text: str | bytes, where: str, sender: str) -> dict[str, Any]:
     return found
 
 
-def read_body(environ: dict[str, Any]) -> bytes:
+def content_length(environ: dict[str, Any]) -> int:
+    """The body's declared length (0 when absent or not a number)."""
     try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
+        return max(int(environ.get("CONTENT_LENGTH") or 0), 0)
     except ValueError:
-        length = 0
+        return 0
+
+
+def read_body(environ: dict[str, Any]) -> bytes:
+    length = content_length(environ)
     return environ["wsgi.input"].read(length) if length > 0 else b""
 
 
@@ -133,6 +138,18 @@ class Words:
     busy: str  # the database was held by another program: send it again in a minute
     failed: str  # an error of ours: nothing kept, send it again once it is fixed
     bad_field: Callable[[str, str], str]  # (path, what was expected) -> the 400's text
+    post_only: str  # a request that is not a POST
+    no_secret: str  # the source's secret is unset: which variable to set
+
+
+def opening(environ: dict[str, Any], secret: str | None, words: Words) -> Answer | None:
+    """What every source answers before looking at a delivery: 405 to anything but a POST,
+    503 naming the variable while the source's secret is unset."""
+    if environ.get("REQUEST_METHOD") != "POST":
+        return Answer("405 Method Not Allowed", {"error": words.post_only})
+    if not secret:
+        return Answer("503 Service Unavailable", {"error": words.no_secret})
+    return None
 
 
 def write_once(

@@ -33,6 +33,7 @@ from bot.sources.http import (
     StartResponse,
     Words,
     json_object,
+    opening,
     read_body,
     respond,
     write_once,
@@ -54,6 +55,8 @@ WORDS = Words(
     github_text.GITHUB_WEBHOOK_BUSY,
     github_text.GITHUB_WEBHOOK_FAILED,
     github_text.github_webhook_bad_field,
+    github_text.GITHUB_WEBHOOK_POST_ONLY,
+    github_text.GITHUB_WEBHOOK_NO_SECRET,
 )
 
 
@@ -226,19 +229,9 @@ class GitHubWebhook:
         self.executor = executor  # where follow-up API calls run, off the request path
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") != "POST":
-            return respond(
-                start_response,
-                "405 Method Not Allowed",
-                {"error": github_text.GITHUB_WEBHOOK_POST_ONLY},
-            )
         secret = self.deps.config.github_webhook_secret
-        if not secret:
-            return respond(
-                start_response,
-                "503 Service Unavailable",
-                {"error": github_text.GITHUB_WEBHOOK_NO_SECRET},
-            )
+        if refused := opening(environ, secret, WORDS):
+            return refused.respond(start_response)
         body = read_body(environ)
         event = environ.get("HTTP_X_GITHUB_EVENT", "")
         delivery = environ.get("HTTP_X_GITHUB_DELIVERY", "")

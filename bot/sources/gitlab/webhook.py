@@ -31,7 +31,9 @@ from bot.sources.http import (
     StartResponse,
     Words,
     after_answer,
+    content_length,
     json_object,
+    opening,
     read_body,
     respond,
     write_once,
@@ -46,6 +48,8 @@ WORDS = Words(
     gitlab_text.GITLAB_WEBHOOK_BUSY,
     gitlab_text.GITLAB_WEBHOOK_FAILED,
     gitlab_text.gitlab_webhook_bad_field,
+    gitlab_text.GITLAB_WEBHOOK_POST_ONLY,
+    gitlab_text.GITLAB_WEBHOOK_NO_SECRET,
 )
 ISSUE_KINDS = ("issue", "work_item")  # the same incidents arrive as either
 _SHA = re.compile(r"^[0-9a-fA-F]{7,40}$")
@@ -181,13 +185,6 @@ HANDLERS: dict[str, Handler] = {
 # ---- the WSGI handler ----------------------------------------------------------------------
 
 
-def _content_length(environ: dict[str, Any]) -> int:
-    try:
-        return int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return 0
-
-
 class GitLabWebhook:
     def __init__(
         self, deps: Deps, executor: Executor, post_incident: IncidentPoster | None = None
@@ -197,19 +194,9 @@ class GitLabWebhook:
         self.post_incident = post_incident
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") != "POST":
-            return respond(
-                start_response,
-                "405 Method Not Allowed",
-                {"error": gitlab_text.GITLAB_WEBHOOK_POST_ONLY},
-            )
         secret = self.deps.config.gitlab_webhook_secret
-        if not secret:
-            return respond(
-                start_response,
-                "503 Service Unavailable",
-                {"error": gitlab_text.GITLAB_WEBHOOK_NO_SECRET},
-            )
+        if refused := opening(environ, secret, WORDS):
+            return refused.respond(start_response)
         event = environ.get("HTTP_X_GITLAB_EVENT", "")
         delivery = environ.get("HTTP_IDEMPOTENCY_KEY") or environ.get(
             "HTTP_X_GITLAB_EVENT_UUID", ""
@@ -219,7 +206,7 @@ class GitLabWebhook:
             return respond(
                 start_response, "401 Unauthorized", {"error": gitlab_text.GITLAB_WEBHOOK_BAD_TOKEN}
             )
-        if _content_length(environ) > MAX_BODY:  # refused before a byte of it is read
+        if content_length(environ) > MAX_BODY:  # refused before a byte of it is read
             return respond(
                 start_response,
                 "413 Content Too Large",

@@ -28,7 +28,9 @@ from bot.sources.http import (
     StartResponse,
     Words,
     after_answer,
+    content_length,
     json_object,
+    opening,
     respond,
     write_once,
 )
@@ -48,6 +50,8 @@ WORDS = Words(
     pd_text.PAGERDUTY_WEBHOOK_BUSY,
     pd_text.PAGERDUTY_WEBHOOK_FAILED,
     pd_text.pagerduty_webhook_bad_field,
+    pd_text.PAGERDUTY_WEBHOOK_POST_ONLY,
+    pd_text.PAGERDUTY_WEBHOOK_NO_SECRET,
 )
 
 Announce = Callable[[int, str | None], None]  # incident id, its mapped channel
@@ -68,13 +72,6 @@ def signature_matches(secret: str, body: bytes, header: str) -> bool:
     return sum(hmac.compare_digest(expected, s) for s in found) > 0
 
 
-def _length(environ: dict[str, Any]) -> int:
-    try:
-        return max(int(environ.get("CONTENT_LENGTH") or 0), 0)
-    except ValueError:
-        return 0
-
-
 class PagerDutyWebhook:
     def __init__(self, deps: Deps, executor: Executor, announce: Announce | None = None) -> None:
         self.deps = deps
@@ -82,20 +79,10 @@ class PagerDutyWebhook:
         self.announce = announce
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") != "POST":
-            return respond(
-                start_response,
-                "405 Method Not Allowed",
-                {"error": pd_text.PAGERDUTY_WEBHOOK_POST_ONLY},
-            )
         secret = self.deps.config.pagerduty_webhook_secret
-        if not secret:
-            return respond(
-                start_response,
-                "503 Service Unavailable",
-                {"error": pd_text.PAGERDUTY_WEBHOOK_NO_SECRET},
-            )
-        length = _length(environ)
+        if refused := opening(environ, secret, WORDS):
+            return refused.respond(start_response)
+        length = content_length(environ)
         if length > MAX_BODY:
             log.warning("pagerduty: refused, a body of %s bytes", length)
             return respond(
