@@ -63,7 +63,8 @@ from tests.fakes.fake_slack import FakeSlack  # noqa: E402
 API_TOKEN = "bench-api-token"
 GITLAB_SECRET = "bench-gitlab-token"
 PAGERDUTY_SECRET = "bench-pagerduty-secret"
-PROJECTS = ("bench/api", "bench/web", "bench/worker")
+# Not webhook_load's repositories: one history per repository, as in any real setup.
+PROJECTS = ("bench-gitlab/api", "bench-gitlab/web", "bench-gitlab/worker")
 REDELIVERY_SHARE = 0.05
 REQUEST_TIMEOUT_S = 10.0
 START_EPOCH = 1_790_000_000
