@@ -35,7 +35,7 @@ def test_project_settings_are_shown_changed_and_listed(tmp_path: Path) -> None:
         "acme/platform/api",
         "  service         api-gateway",
         "  incident-label  outage",
-        "  channel         <#C0INCIDENT>: incidents from GitLab are posted there",
+        "  channel         C0INCIDENT: incidents from GitLab are posted there",
     ]
     conn = sqlite3.connect(tmp_path / "ship.db")
     assert conn.execute(

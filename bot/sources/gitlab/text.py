@@ -112,6 +112,6 @@ def gitlab_project_lines(
             + (" (the project's name)" if service_is_default else ""),
             f"  incident-label  {label}" + (" (the default)" if label_is_default else ""),
             "  channel         "
-            + (f"<#{channel}>: incidents from GitLab are posted there" if channel else "none"),
+            + (f"{channel}: incidents from GitLab are posted there" if channel else "none"),
         ]
     )
