@@ -97,17 +97,12 @@ def test_a_deploy_modal_while_the_database_is_held_stays_open_and_says_so(bot: B
 # ---- GitHub webhook ------------------------------------------------------------------------
 
 
-def deliver_with_headers(bot: Bot, delivery: str) -> tuple[int, dict[str, str], str]:
-    body = json.dumps(deployment_status(42, 1, "success", "2026-11-20T10:00:00Z", sha(1)))
+def post_json(url: str, body: str, headers: dict[str, str]) -> tuple[int, dict[str, str], str]:
+    """A JSON POST over real HTTP: its status, response headers and body, errors included."""
     req = urllib.request.Request(
-        bot.url + "/github/webhook",
+        url,
         data=body.encode(),
-        headers={
-            "Content-Type": "application/json",
-            "X-GitHub-Event": "deployment_status",
-            "X-GitHub-Delivery": delivery,
-            "X-Hub-Signature-256": signature(GITHUB_SECRET, body.encode()),
-        },
+        headers={"Content-Type": "application/json", **headers},
         method="POST",
     )
     try:
@@ -115,6 +110,19 @@ def deliver_with_headers(bot: Bot, delivery: str) -> tuple[int, dict[str, str], 
             return response.status, dict(response.headers), response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read().decode()
+
+
+def deliver_with_headers(bot: Bot, delivery: str) -> tuple[int, dict[str, str], str]:
+    body = json.dumps(deployment_status(42, 1, "success", "2026-11-20T10:00:00Z", sha(1)))
+    return post_json(
+        bot.url + "/github/webhook",
+        body,
+        {
+            "X-GitHub-Event": "deployment_status",
+            "X-GitHub-Delivery": delivery,
+            "X-Hub-Signature-256": signature(GITHUB_SECRET, body.encode()),
+        },
+    )
 
 
 def test_a_webhook_while_the_database_is_held_is_refused_for_redelivery(hub: Bot) -> None:

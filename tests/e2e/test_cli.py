@@ -78,7 +78,7 @@ def http_env(slack: FakeSlack, db: Path) -> dict[str, str]:
 class Served:
     """`shipshape serve --port 0` running in a subprocess; stderr is read as it comes."""
 
-    def __init__(self, cwd: Path, env: dict[str, str]) -> None:
+    def __init__(self, cwd: Path, env: dict[str, str], *, wait: bool = True) -> None:
         self.process = subprocess.Popen(
             [str(SHIPSHAPE), "serve", "--port", "0"],
             cwd=cwd,
@@ -91,8 +91,14 @@ class Served:
         self._changed = threading.Condition()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
-        self.port = self._wait_for_port(timeout=60)
+        if wait:
+            self.wait_running()
+
+    def wait_running(self, timeout: float = 60) -> int:
+        """The port, once serve says it is running."""
+        self.port = self._wait_for_port(timeout)
         self.url = f"http://127.0.0.1:{self.port}"
+        return self.port
 
     def _read(self) -> None:
         assert self.process.stderr is not None

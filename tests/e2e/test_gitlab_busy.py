@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import pytest
 from bot.core.clock import FixedClock
 from tests.conftest import HttpBot
 from tests.e2e.conftest import running_bot
-from tests.e2e.test_busy import GITHUB_SECONDS, held
+from tests.e2e.test_busy import GITHUB_SECONDS, held, post_json
 from tests.fakes.fake_slack import FakeSlack
 from tests.scenario.test_gitlab_webhook import SECRET, deployment, sha
 
@@ -28,22 +26,11 @@ def lab(tmp_path: Path, slack: FakeSlack, clock: FixedClock) -> Iterator[HttpBot
 
 def deliver(bot: HttpBot, key: str) -> tuple[int, dict[str, str], str]:
     body = json.dumps(deployment(42, "success", "2026-11-20 10:00:00 +0000", sha(1)))
-    req = urllib.request.Request(
+    return post_json(
         bot.url + "/gitlab/webhook",
-        data=body.encode(),
-        headers={
-            "Content-Type": "application/json",
-            "X-Gitlab-Event": "Deployment Hook",
-            "X-Gitlab-Token": SECRET,
-            "Idempotency-Key": key,
-        },
-        method="POST",
+        body,
+        {"X-Gitlab-Event": "Deployment Hook", "X-Gitlab-Token": SECRET, "Idempotency-Key": key},
     )
-    try:
-        with urllib.request.urlopen(req, timeout=15) as response:
-            return response.status, dict(response.headers), response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read().decode()
 
 
 def test_a_delivery_while_the_database_is_held_is_refused_for_a_resend(lab: HttpBot) -> None:

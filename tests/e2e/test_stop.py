@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import random
-import re
 import shutil
 import signal
 import socket
@@ -35,14 +34,7 @@ from bot.core.weeks import DAYS
 from tests.conftest import HttpBot as Bot
 from tests.conftest import Reply, make_config, sign
 from tests.e2e.conftest import running_bot
-from tests.e2e.test_cli import (
-    RUNNING,
-    SHIPSHAPE,
-    STOPPED,
-    assert_no_traceback,
-    clean_env,
-    http_env,
-)
+from tests.e2e.test_cli import STOPPED, Served, assert_no_traceback, http_env
 from tests.fakes.fake_slack import FakeSlack, slash_form
 from tests.scenario.test_pulse_command import ADMIN, CHANNEL, settle, start
 from tests.scenario.test_summary_delivery import subscribe
@@ -136,48 +128,11 @@ def test_a_request_in_flight_when_the_stop_begins_is_answered(
 # ---- the console script, stopped at random moments -----------------------------------------
 
 
-class Serving:
-    """`shipshape serve --port 0` in a subprocess; its stderr read as it comes."""
+class Serving(Served):
+    """`shipshape serve --port 0` in a subprocess, signalled before or after it is running."""
 
     def __init__(self, cwd: Path, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(
-            [str(SHIPSHAPE), "serve", "--port", "0"],
-            cwd=cwd,
-            env=clean_env(**env),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.lines: list[str] = []
-        self._changed = threading.Condition()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            with self._changed:
-                self.lines.append(line.rstrip("\n"))
-                self._changed.notify_all()
-
-    @property
-    def stderr(self) -> str:
-        with self._changed:
-            return "\n".join(self.lines)
-
-    def wait_running(self, timeout: float = 30) -> int:
-        """The port, once serve says it is running."""
-
-        def found() -> re.Match[str] | None:
-            return next((m for line in self.lines if (m := RUNNING.search(line))), None)
-
-        with self._changed:
-            self._changed.wait_for(
-                lambda: found() is not None or self.process.poll() is not None, timeout
-            )
-            match = found()
-        assert match, f"no 'running' line; exit {self.process.poll()}:\n{self.stderr}"
-        return int(match.group(1))
+        super().__init__(cwd, env, wait=False)
 
     def wait_handling_sigterm(self, timeout: float = 30) -> None:
         """Until the process catches SIGTERM (Linux lists caught signals in SigCgt); before
