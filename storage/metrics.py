@@ -1,6 +1,7 @@
 """What the metrics need for one window, counted in SQL.
 
-One service's rows are few, so they are read raw. For all services a window holds hundreds
+One service's rows are few, and so are a team's (a set of services counted as one), so
+they are read raw. For all services a window holds hundreds
 of thousands of changes, so whole UTC hours of deploys and whole UTC days of lead times
 come from the rollup tables of migration m003 (storage/schema.py), and only the partial
 hours and days at the window's edges from raw rows, through the same SQL the rollups are
@@ -36,13 +37,19 @@ def _marks(values: Sequence[object]) -> str:
     return ", ".join("?" for _ in values)
 
 
-def _scope(environments: Sequence[str], service: str | None, alias: str = "d") -> tuple[str, list]:
-    sql = f"{alias}.environment IN ({_marks(environments)})"
-    params: list = list(environments)
-    if service is not None:
-        sql += f" AND {alias}.service = ?"
-        params.append(service)
-    return sql, params
+def _services(services: Sequence[str] | None, alias: str) -> tuple[str, list]:
+    """` AND alias.service IN (...)` for some services; nothing for all (None)."""
+    if services is None:
+        return "", []
+    return f" AND {alias}.service IN ({_marks(services)})", list(services)
+
+
+def _scope(
+    environments: Sequence[str], services: Sequence[str] | None, alias: str = "d"
+) -> tuple[str, list]:
+    by_service, params = _services(services, alias)
+    sql = f"{alias}.environment IN ({_marks(environments)}){by_service}"
+    return sql, [*environments, *params]
 
 
 def _tuples(conn: sqlite3.Connection, sql: str, params: Sequence) -> sqlite3.Cursor:
@@ -83,15 +90,15 @@ def _split(start: str, end: str, unit: timedelta, key_length: int) -> _Split:
 
 
 def _deploy_hours(
-    start: str, end: str, environments: Sequence[str], service: str | None
+    start: str, end: str, environments: Sequence[str], services: Sequence[str] | None
 ) -> tuple[str, list]:
     """SQL for the deploy_hours rows of the window (hours of all environments, maybe
     several rows an hour) and its parameters: the rollup's whole hours, raw edges."""
-    scope, scope_params = _scope(environments, service)
+    scope, scope_params = _scope(environments, services)
     columns = "deployments, failed, rework, with_changes, first_at, last_at"
     sources: list[tuple[str, list]] = []
     raw = [(start, end)]
-    if service is None:
+    if services is None:
         split = _split(start, end, HOUR, HOUR_KEY)
         sources.append(
             (
@@ -113,9 +120,9 @@ def _deployments(
     start: str,
     end: str,
     environments: Sequence[str],
-    service: str | None,
+    services: Sequence[str] | None,
 ) -> Deployments:
-    hours, params = _deploy_hours(start, end, environments, service)
+    hours, params = _deploy_hours(start, end, environments, services)
     # One read of the hours, summed here: a second query for the sums would compute the
     # raw hours (all of them, for one service) twice.
     rows = _tuples(conn, hours, params).fetchall()
@@ -131,25 +138,29 @@ def deployments(
     start: str,
     end: str,
     environments: Sequence[str],
-    service: str | None,
+    services: Sequence[str] | None,
 ) -> Deployments:
     """Only the deployments of `[start, end)`, counted as `facts` counts them: the weekly
     trend needs no lead times or incidents, and reading those for 12 weeks costs more than
     the rest of a weekly summary."""
-    return _deployments(db.conn, start, end, environments, service)
+    return _deployments(db.conn, start, end, environments, services)
 
 
 def _service_leads(
-    conn: sqlite3.Connection, start: str, end: str, environments: Sequence[str], service: str
+    conn: sqlite3.Connection,
+    start: str,
+    end: str,
+    environments: Sequence[str],
+    services: Sequence[str],
 ) -> Ordered:
     return Ordered.of(
         row[0]
         for row in _tuples(
             conn,
             f"""SELECT lead_seconds FROM changes
-                WHERE service = ? AND environment IN ({_marks(environments)})
+                WHERE service IN ({_marks(services)}) AND environment IN ({_marks(environments)})
                   AND shipped_at >= ? AND shipped_at < ? AND lead_seconds >= 0""",
-            (service, *environments, start, end),
+            (*services, *environments, start, end),
         )
     )
 
@@ -218,14 +229,14 @@ def facts(
     end: str,
     window_days: float,
     environments: Sequence[str],
-    service: str | None,
+    services: Sequence[str] | None,
 ) -> Facts:
     """Deployments, change lead times and incident durations of `[start, end)` (UTC text).
 
-    Deployments are successful deploys to `environments` (of `service`, when given);
-    recovery counts incidents linked to such a deploy; time to restore counts every
-    incident resolved in the window (of `service`, when given)."""
-    scope, scope_params = _scope(environments, service)
+    Deployments are successful deploys to `environments` (of `services`, when given: None
+    is every service); recovery counts incidents linked to such a deploy; time to restore
+    counts every incident resolved in the window (of `services`, when given)."""
+    scope, scope_params = _scope(environments, services)
     conn = db.conn
     failed_attempts = conn.execute(
         f"""SELECT count(*) FROM deploys d WHERE d.status = 'failed' AND {scope}
@@ -234,8 +245,8 @@ def facts(
     ).fetchone()[0]
     leads = (
         _all_leads(conn, start, end, environments)
-        if service is None
-        else _service_leads(conn, start, end, environments, service)
+        if services is None
+        else _service_leads(conn, start, end, environments, services)
     )
     # CROSS JOIN keeps incidents as the outer loop: the few incidents resolved in the
     # window, then each one's deploy by primary key. Left to itself (no ANALYZE statistics)
@@ -251,15 +262,15 @@ def facts(
             (start, end, *scope_params),
         )
     ]
-    by_service = " AND i.service = ?" if service is not None else ""
+    by_service, service_params = _services(services, "i")
     restores = [
         row[0]
         for row in _tuples(
             conn,
             f"""SELECT unixepoch(i.resolved_at) - unixepoch(i.started_at) FROM incidents i
                 WHERE i.resolved_at >= ? AND i.resolved_at < ?{by_service}""",
-            (start, end, *([service] if service is not None else [])),
+            (start, end, *service_params),
         )
     ]
-    deployments = _deployments(conn, start, end, environments, service)
+    deployments = _deployments(conn, start, end, environments, services)
     return Facts(window_days, deployments, leads, recoveries, restores, failed_attempts)

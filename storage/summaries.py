@@ -11,13 +11,21 @@ from storage.records import Incident
 from storage.schema import FAILED
 
 
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" for _ in values)
+
+
 def open_incidents(
-    db: sqlite_utils.Database, service: str | None, limit: int
+    db: sqlite_utils.Database, services: Sequence[str] | None, limit: int
 ) -> tuple[list[Incident], int]:
-    """The first `limit` unresolved incidents (most severe, then longest open, first) and
-    how many there are in all. An incident without a severity sorts last."""
-    where = "resolved_at IS NULL" + (" AND service = ?" if service is not None else "")
-    params: tuple = (service,) if service is not None else ()
+    """The first `limit` unresolved incidents of `services` (None: every service), most
+    severe, then longest open, first, and how many there are in all. An incident without a
+    severity sorts last."""
+    where = "resolved_at IS NULL"
+    params: tuple = ()
+    if services is not None:
+        where += f" AND service IN ({_marks(services)})"
+        params = tuple(services)
     total = db.conn.execute(f"SELECT count(*) FROM incidents WHERE {where}", params).fetchone()[0]
     rows = db.conn.execute(
         f"""SELECT * FROM incidents WHERE {where}
@@ -33,11 +41,15 @@ def failures_by_service(
     middle: str,
     end: str,
     environments: Sequence[str],
+    services: Sequence[str] | None = None,
 ) -> list[tuple[str, int, int, int, int]]:
     """(service, baseline deployments, baseline failed, recent deployments, recent failed)
     for baseline `[start, middle)` and recent `[middle, end)`, with deployments and failures
-    counted as the metrics count them (storage.schema.FAILED)."""
-    marks = ", ".join("?" for _ in environments)
+    counted as the metrics count them (storage.schema.FAILED); only `services`, when given
+    (a team's)."""
+    marks = _marks(environments)
+    only = f" AND d.service IN ({_marks(services)})" if services is not None else ""
+    chosen = tuple(services or ())
     # Deployments by service from the time index alone, and failures from the few deploys
     # an incident or a rollback names: testing every deployment of the 12 weeks for
     # both took 0.3 s on a million deploys.
@@ -45,7 +57,7 @@ def failures_by_service(
         f"""WITH shipped AS (
                 SELECT d.id, d.service, d.deployed_at >= ? AS recent FROM deploys d
                 WHERE d.status = 'success' AND d.environment IN ({marks})
-                  AND d.deployed_at >= ? AND d.deployed_at < ?),
+                  AND d.deployed_at >= ? AND d.deployed_at < ?{only}),
             named AS (
                 SELECT deploy_id AS id FROM incidents WHERE deploy_id IS NOT NULL
                 UNION
@@ -56,13 +68,16 @@ def failures_by_service(
                 SELECT d.service, d.deployed_at >= ? AS recent
                 FROM named JOIN deploys d ON d.id = named.id
                 WHERE d.status = 'success' AND d.environment IN ({marks})
-                  AND d.deployed_at >= ? AND d.deployed_at < ? AND {FAILED})
+                  AND d.deployed_at >= ? AND d.deployed_at < ?{only} AND {FAILED})
             SELECT service, sum(base), sum(f_base), sum(recent), sum(f_recent)
             FROM (SELECT service, NOT recent AS base, recent, 0 AS f_base, 0 AS f_recent
                   FROM shipped
                   UNION ALL
                   SELECT service, 0, 0, NOT recent, recent FROM failed)
             GROUP BY service ORDER BY service""",
-        (middle, *environments, start, end, start, middle, *environments, start, end),
+        (
+            *(middle, *environments, start, end, *chosen),
+            *(start, middle, *environments, start, end, *chosen),
+        ),
     ).fetchall()
     return [(str(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in rows]
