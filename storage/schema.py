@@ -597,6 +597,41 @@ def m010_sources(db: sqlite_utils.Database) -> None:
     _widen_source_checks(db)
 
 
+@migrations()
+def m011_teams(db: sqlite_utils.Database) -> None:
+    # Teams: named sets of services (SPEC.md "Teams"). A service may be in several teams,
+    # and may be named before it has deployed, so team_services.service is plain text, not
+    # a reference. Removing a team removes its services with it.
+    # channel_scopes: what a plain `/dora` answers in a channel, one team or one service;
+    # a channel without a row answers for all services.
+    # subscriptions.team: a weekly summary over a team's services (service is then NULL).
+    _run(
+        db,
+        """
+        CREATE TABLE teams (
+            name TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE team_services (
+            team TEXT NOT NULL REFERENCES teams(name) ON DELETE CASCADE,
+            service TEXT NOT NULL,
+            PRIMARY KEY (team, service)
+        );
+        CREATE TABLE channel_scopes (
+            channel_id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('team', 'service')),
+            name TEXT NOT NULL,
+            set_by TEXT NOT NULL,
+            set_at TEXT NOT NULL
+        );
+        CREATE INDEX channel_scopes_name ON channel_scopes (kind, name);
+        ALTER TABLE subscriptions ADD COLUMN team TEXT
+            CHECK (team IS NULL OR service IS NULL)
+        """,
+    )
+
+
 OLD_SOURCES = "CHECK (source IN ('slack', 'github', 'import'))"
 SOURCES = "CHECK (source IN ('slack', 'github', 'gitlab', 'pagerduty', 'api', 'import'))"
 

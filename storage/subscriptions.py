@@ -22,6 +22,7 @@ class Subscription(Record):
     created_by: str
     created_at: str
     updated_at: str
+    team: str | None = None  # a team's summary (migration m011); service is then None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +52,10 @@ def save(db: sqlite_utils.Database, sub: Subscription) -> None:
     """Insert or replace the channel's subscription; a replaced one keeps its created_at."""
     db.conn.execute(
         """INSERT INTO subscriptions (channel_id, day, time, timezone, service, enabled,
-               disabled_reason, created_by, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               disabled_reason, created_by, created_at, updated_at, team)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (channel_id) DO UPDATE SET day = excluded.day, time = excluded.time,
-               timezone = excluded.timezone, service = excluded.service,
+               timezone = excluded.timezone, service = excluded.service, team = excluded.team,
                enabled = excluded.enabled, disabled_reason = excluded.disabled_reason,
                created_by = excluded.created_by, updated_at = excluded.updated_at""",
         (
@@ -68,6 +69,7 @@ def save(db: sqlite_utils.Database, sub: Subscription) -> None:
             sub.created_by,
             sub.created_at,
             sub.updated_at,
+            sub.team,
         ),
     )
 

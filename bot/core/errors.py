@@ -49,6 +49,9 @@ class Reason(StrEnum):
     ALREADY_RESOLVED = "already_resolved"
     RESOLVED_BEFORE_START = "resolved_before_start"
     UNDO_NOT_ALLOWED = "undo_not_allowed"  # too old, another channel, or another source
+    BAD_NAME = "bad_name"  # a team or service name outside bot.core.text.SERVICE
+    NO_SERVICES = "no_services"  # a team set to no services at all
+    TEAM_IN_USE = "team_in_use"  # a team removed while a channel's scope or summary names it
 
 
 class DomainError(Exception):
