@@ -27,6 +27,7 @@ from bot.metrics.definitions import (
 )
 from storage.facts import Facts
 from storage.metrics import facts
+from storage.teams import Team
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,8 @@ class WindowReport:
 @dataclass(frozen=True)
 class Report:
     """The metrics of `window` and of `previous_window` (the one compared with), for one
-    `service` (None: all) in one `environment` (None: the production environments)."""
+    `service` or one `team`'s services (both None: all) in one `environment` (None: the
+    production environments)."""
 
     window: Window
     service: str | None
@@ -70,6 +72,7 @@ class Report:
     current: WindowReport
     previous_window: Window
     previous: WindowReport
+    team: Team | None = None
 
     def to_json(self) -> dict[str, Any]:
         """SPEC's `report --json` object; the previous window has the same keys."""
@@ -79,23 +82,28 @@ class Report:
         }
 
     def _scoped(self, window: Window, metrics: WindowReport) -> dict[str, Any]:
+        # A team's report names the team and its services (SPEC.md "Teams"); every other
+        # report keeps exactly the keys SPEC's "CLI for people and scripts" lists.
+        team = {"team": self.team.name, "services": sorted(self.team.services)} if self.team else {}
         return {
             "window": {"from": utc_text(window.start), "to": utc_text(window.end)},
             "service": self.service,
+            **team,
             "environment": self.environment,
             **metrics.to_json(),
         }
 
 
-def _window_report(
+def window_report(
     db: sqlite_utils.Database,
     window: Window,
     environments: tuple[str, ...],
-    service: str | None,
+    services: tuple[str, ...] | None,
     tz: str,
 ) -> WindowReport:
+    """The metrics of one window over `services` (None: every service), counted as one."""
     start, end = utc_text(window.start), utc_text(window.end)
-    return WindowReport.of(facts(db, start, end, window.days, environments, service), tz)
+    return WindowReport.of(facts(db, start, end, window.days, environments, services), tz)
 
 
 def build(
@@ -107,17 +115,29 @@ def build(
     service: str | None,
     tz: str,
     previous: Window | None = None,
+    team: Team | None = None,
 ) -> Report:
     """`environment` is the name asked for (None: the production environments);
-    `environments` the names that count. `previous` defaults to the window of the same
+    `environments` the names that count. `team` (with `service` None) counts the team's
+    services exactly as if they were one. `previous` defaults to the window of the same
     length just before; an ISO week gives the week before, which across a daylight-saving
     change is an hour longer or shorter."""
+    assert service is None or team is None, "a report is for a service or a team, not both"
+    services = scope_services(service, team)
     before = window.previous() if previous is None else previous
     return Report(
         window=window,
         service=service,
         environment=environment,
-        current=_window_report(db, window, environments, service, tz),
+        current=window_report(db, window, environments, services, tz),
         previous_window=before,
-        previous=_window_report(db, before, environments, service, tz),
+        previous=window_report(db, before, environments, services, tz),
+        team=team,
     )
+
+
+def scope_services(service: str | None, team: Team | None) -> tuple[str, ...] | None:
+    """The services a report over `service` or `team` reads; None: every service."""
+    if team is not None:
+        return team.services
+    return None if service is None else (service,)

@@ -45,7 +45,7 @@ def render(report: Report, tz: str) -> str:
     header = (metric_words.REPORT_METRIC, metric_words.REPORT_VALUE, metric_words.REPORT_BAND,
               metric_words.REPORT_CHANGE)  # fmt: skip
     lines = [
-        metric_words.report_title(report.service, report.environment),
+        metric_words.report_title(report.service, report.environment, report.team),
         metric_words.report_window(
             show(window.start, tz), show(window.end, tz), show(previous.start, tz)
         ),

@@ -17,6 +17,8 @@ from bot.metrics.definitions import (
     TimeToRestore,
 )
 from bot.metrics.report import Report, WindowReport
+from bot.teams.text import team_label
+from storage.teams import Team
 
 # ---- words: the metrics report's, in /dora's card and `shipshape report` alike --------------
 
@@ -39,8 +41,10 @@ NO_RESTORES = "no incident was resolved in this window"
 NO_CHANGE = "no change"
 
 
-def report_title(service: str | None, environment: str | None) -> str:
+def report_title(service: str | None, environment: str | None, team: Team | None = None) -> str:
     where = env_name(environment) if environment else "production"
+    if team is not None:
+        return f"Delivery health of the {team_label(team.name, team.services)}; {where}"
     return f"Delivery health: {service or 'all services'}, {where}"
 
 

@@ -29,7 +29,7 @@ def _text(row: Row) -> str:
 def card(data: Report, tz: str, shared_by: str | None = None) -> tuple[str, list[Block]]:
     """The /dora reply (also the App Home's metrics): a plain-text fallback and its blocks."""
     window, previous = data.window, data.previous_window
-    title = metric_words.report_title(data.service, data.environment)
+    title = metric_words.report_title(data.service, data.environment, data.team)
     when = metric_words.report_window(
         show(window.start, tz), show(window.end, tz), show(previous.start, tz)
     )

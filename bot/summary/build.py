@@ -25,7 +25,7 @@ from bot.core.weeks import iso_week, week_label, weeks_ending
 from bot.core.wording import mrkdwn, percent
 from bot.deps import Deps
 from bot.metrics import stability
-from bot.metrics.report import Report
+from bot.metrics.report import Report, scope_services
 from bot.metrics.report import build as build_report
 from bot.metrics.stability import Check, Outcome, ServiceRise, Thresholds
 from bot.metrics.terminal import render
@@ -36,8 +36,11 @@ from bot.slack.metric_card import card
 from bot.slack.replies import text_blocks
 from bot.summary import text as summary_text
 from bot.summary.chart import Trend, trend_png, weekly_trend
+from bot.teams import rules as teams
 from storage import summaries
 from storage.records import Incident
+from storage.subscriptions import Subscription
+from storage.teams import Team
 
 INCIDENTS_SHOWN = 10
 FIRST_YEAR, LAST_YEAR = 2000, 9998  # as far back as times go (bot.core.moments.EARLIEST)
@@ -106,6 +109,11 @@ class Summary:
     open_incidents: list[Incident]  # the first INCIDENTS_SHOWN unresolved now
     open_total: int
     pulse: list[str] = field(default_factory=list)  # mrkdwn lines; empty: no section
+    team: Team | None = None  # a team's summary: everything over its services
+
+    @property
+    def title(self) -> str:
+        return summary_text.summary_title(self.label, self.service, self.team)
 
     @property
     def label(self) -> str:
@@ -113,10 +121,17 @@ class Summary:
 
 
 def build(
-    deps: Deps, year: int, week: int, service: str | None = None, channel: str | None = None
+    deps: Deps,
+    year: int,
+    week: int,
+    service: str | None = None,
+    channel: str | None = None,
+    team: Team | None = None,
 ) -> Summary:
-    """The summary of ISO week `year`-W`week`; `service` narrows everything in it."""
+    """The summary of ISO week `year`-W`week`; `service`, or `team`'s services counted as
+    one, narrows everything in it."""
     db, tz = deps.store.db, deps.tz
+    services = scope_services(service, team)
     environments = deps.config.production_environments
     window = iso_week(year, week, tz)
     before = pendulum.Date.fromisocalendar(year, week, 1).subtract(weeks=1).isocalendar()
@@ -128,9 +143,10 @@ def build(
         service=service,
         tz=tz,
         previous=iso_week(before[0], before[1], tz),
+        team=team,
     )
     # The chart's 12 weeks are the check's 12: baseline first, then the recent 4.
-    trend = weekly_trend(db, year, week, tz, environments, service, count=stability.WEEKS)
+    trend = weekly_trend(db, year, week, tz, environments, services, count=stability.WEEKS)
     split = stability.BASELINE_WEEKS
     check = stability.check(
         sum(trend.deployments[split:]),
@@ -139,15 +155,30 @@ def build(
         sum(trend.failed[:split]),
         Thresholds.of(deps.config),
     )
+    # Where to look is among several services: all of them, or a team's.
     if check.failure_rising and service is None:
-        check = replace(check, services=_where_to_look(deps, year, week))
-    shown, total = summaries.open_incidents(db, service, INCIDENTS_SHOWN)
+        check = replace(check, services=_where_to_look(deps, year, week, services))
+    shown, total = summaries.open_incidents(db, services, INCIDENTS_SHOWN)
     pulse = pulse_results.summary_lines(deps, channel)
-    return Summary(year, week, service, channel, tz, metrics, trend, check, shown, total, pulse)
+    return Summary(
+        year, week, service, channel, tz, metrics, trend, check, shown, total, pulse, team
+    )
 
 
-def _where_to_look(deps: Deps, year: int, week: int) -> tuple[ServiceRise, ...]:
-    """The services whose failure rate rose most: read only when the rate rose at all."""
+def for_channel(
+    deps: Deps, year: int, week: int, channel: str | None, sub: Subscription | None
+) -> Summary:
+    """The summary `channel` is subscribed to: its service's, its team's, or everyone's.
+    Raises bot.teams.rules.UnknownTeam when its team is gone."""
+    team = teams.find(deps.store.db, sub.team) if sub and sub.team else None
+    return build(deps, year, week, sub.service if sub else None, channel, team)
+
+
+def _where_to_look(
+    deps: Deps, year: int, week: int, services: tuple[str, ...] | None
+) -> tuple[ServiceRise, ...]:
+    """The services (of `services`, when given) whose failure rate rose most: read only
+    when the rate rose at all."""
     weeks = weeks_ending(year, week, stability.WEEKS)
     first, middle = weeks[0], weeks[stability.BASELINE_WEEKS]
     rows = summaries.failures_by_service(
@@ -156,6 +187,7 @@ def _where_to_look(deps: Deps, year: int, week: int) -> tuple[ServiceRise, ...]:
         utc_text(iso_week(*middle, deps.tz).start),
         utc_text(iso_week(year, week, deps.tz).end),
         deps.config.production_environments,
+        services,
     )
     return stability.where_to_look(
         ServiceRise(name, f_r, k_r, f_b, k_b) for name, k_b, f_b, k_r, f_r in rows
@@ -261,7 +293,7 @@ def _span(summary: Summary) -> str:
 def slack_message(summary: Summary) -> tuple[str, list[Block]]:
     """A plain-text fallback (what notifications show) and the Block Kit message. The chart
     is not in it: the poster uploads chart_png beside it."""
-    title = summary_text.summary_title(summary.label, summary.service)
+    title = summary.title
     headline, body = check_text(summary.check, mrkdwn)
     check = f"{_EMOJI.get(summary.check.outcome, '')}*{headline}* {body}"
     # The /dora card without its own title and window line: the summary's say the same.
@@ -299,7 +331,7 @@ def terminal_text(summary: Summary) -> str:
     headline, body = check_text(summary.check)
     counts = zip(trend.weeks, trend.deployments, trend.failure_rates, strict=True)
     trend_lines = [summary_text.demo_trend_line(w, n, _rate(rate)) for w, n, rate in counts]
-    title = summary_text.summary_title(summary.label, summary.service)
+    title = summary.title
     sections = [
         _titled(title, [_span(summary)]),
         _titled(summary_text.SUMMARY_CHECK, [f"{headline} {body}"]),

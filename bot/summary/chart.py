@@ -46,16 +46,17 @@ def weekly_trend(
     week: int,
     tz: str,
     environments: tuple[str, ...],
-    service: str | None = None,
+    services: tuple[str, ...] | None = None,
     count: int = 12,
 ) -> Trend:
-    """Deployments and failed deployments of each of the `count` ISO weeks in the team time
-    zone that end with `year`-W`week`, counted exactly as the metrics count them."""
+    """Deployments and failed deployments of `services` (None: every service) in each of
+    the `count` ISO weeks in the team time zone that end with `year`-W`week`, counted
+    exactly as the metrics count them."""
     labels, deployments, failed = [], [], []
     for found_year, found_week in weeks_ending(year, week, count):
         window = iso_week(found_year, found_week, tz)
         counted = weekly_deployments(
-            db, utc_text(window.start), utc_text(window.end), environments, service
+            db, utc_text(window.start), utc_text(window.end), environments, services
         )
         labels.append(week_label(found_year, found_week))
         deployments.append(counted.count)

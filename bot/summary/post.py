@@ -72,7 +72,7 @@ def post_week(
 ) -> PostResult:
     """Post `channel`'s summary of ISO week `week` (by default the last complete week in
     the team time zone, whose weeks the metrics count), once. The channel's subscription,
-    if it has one, says which service."""
+    if it has one, says which service or team."""
     now = deps.clock.now()
     year, number = week or summary.last_complete_week(now, deps.tz)
     label = summary.week_label(year, number)
@@ -92,7 +92,7 @@ def post_week(
             return AlreadyPosted(label, standing.message_ts, standing.posted_at or "")
         return InProgress(label, standing.claimed_at)
     try:
-        built = summary.build(deps, year, number, sub.service if sub else None, channel)
+        built = summary.for_channel(deps, year, number, channel, sub)
         text, blocks = summary.slack_message(built)
         ts = str(client.chat_postMessage(channel=channel, text=text, blocks=blocks)["ts"])
     except SlackApiError as error:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.teams.text import team_label
+from storage.teams import Team
+
 # ---- the chart and the demo's trend ---------------------------------------------------------
 CHART_TITLE = "Deployments and change failure rate per week"
 CHART_DEPLOYMENTS = "deployments"
@@ -41,7 +44,9 @@ def summary_week_not_over(week: str, last_complete: str) -> str:
     )
 
 
-def summary_title(week: str, service: str | None) -> str:
+def summary_title(week: str, service: str | None, team: Team | None = None) -> str:
+    if team is not None:
+        return f"Weekly summary {week}: {team_label(team.name, team.services)}"
     return f"Weekly summary {week}: {service or 'all services'}"
 
 
