@@ -12,11 +12,11 @@ import pendulum
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.core.errors import FieldError, UsageError
+from bot.core.errors import Conflict, FieldError, Invalid, UsageError
 from bot.core.moments import utc_text
 from bot.core.windows import MAX_DAYS, BadWindow, Window, between
 from bot.core.windows import parse as parse_window
-from bot.core.wording import WEEKDAYS, WINDOW_DATES
+from bot.core.wording import WEEKDAYS, WINDOW_DATES, mrkdwn
 from bot.deps import Deps
 from bot.metrics.definitions import SOURCE
 from bot.metrics.report import Report
@@ -34,6 +34,9 @@ from bot.slack.metric_card import card
 from bot.slack.replies import ephemeral, post_in_channel, text_blocks, usage
 from bot.summary import schedule as summary_schedule
 from bot.summary import text as summary_text
+from bot.teams import rules as teams
+from bot.teams import text as team_text
+from bot.teams.rules import Scope, UnknownTeam
 from commands import _fields as fields
 from commands._tokens import clean, repeated_key, tokenize, unexpected_words
 from storage import subscriptions
@@ -74,6 +77,7 @@ Windows: {DORA_WINDOWS}.
 • *{METRIC_REWORK}*: the share of deployments that were hotfixes (`--hotfix`) or rollbacks. DORA gives it no band.
 Each metric shows its change against the previous window of the same length (rates in percentage points). Bands follow the {source}.
 {DORA_SUBSCRIBE_HELP}
+{DORA_TEAMS_HELP}
 Shipshape reports teams, services and environments, never individuals."""
 
 
@@ -109,10 +113,10 @@ def window_refusal(reason: str, text: str, start: str | None, end: str | None, t
 
 # ---- weekly summary subscriptions -----------------------------------------------------------
 # /dora subscribe|unsubscribe|subscriptions, the schedule, and `shipshape summary --post`.
-DORA_SUBSCRIBE_GRAMMAR = "/dora subscribe [DAY] [HH:MM] [TZ] [service=SERVICE]"
+DORA_SUBSCRIBE_GRAMMAR = "/dora subscribe [DAY] [HH:MM] [TZ] [service=SERVICE|team=TEAM]"
 DORA_SUBSCRIBE_EXAMPLE = "/dora subscribe monday 09:00 Europe/Berlin service=api"
 DORA_SUBSCRIBE_HELP = f"""*Weekly summary in this channel* (subscribing and unsubscribing: admins only)
-• `{DORA_SUBSCRIBE_GRAMMAR}`: every week at this day and time (default Monday 09:00 in the team time zone), for all services or one
+• `{DORA_SUBSCRIBE_GRAMMAR}`: every week at this day and time (default Monday 09:00 in the team time zone), for all services, one, or a team's
 • `/dora unsubscribe`: stop it · `/dora subscriptions`: every subscribed channel"""
 SUBSCRIBE_ADMINS_ONLY = (
     "Only Shipshape admins can subscribe a channel to the weekly summary or stop it: the "
@@ -145,8 +149,12 @@ def subscribe_twice(what: str, first: str, second: str) -> str:
     return f"Two {what}s, `{first}` and `{second}`: give one."
 
 
-def subscription_schedule(day: str, time: str, tz: str, service: str | None) -> str:
+def subscription_schedule(
+    day: str, time: str, tz: str, service: str | None, team: str | None = None
+) -> str:
     which = f"{service} only" if service else "all services"
+    if team:
+        which = f"the {team} team's services"
     return f"every {WEEKDAYS[day]} at {time} ({tz}), {which}"
 
 
@@ -187,14 +195,76 @@ def subscription_line(channel_id: str, schedule: str, disabled: str | None) -> s
     return f"{line}. *Stopped*: {disabled}. An admin's `/dora subscribe` there starts it again."
 
 
-KEYS = frozenset({"env", "from", "to"})
+# ---- teams and channel scope ---------------------------------------------------------------
+DORA_TEAM_EXAMPLE = "/dora team=payments 30d"
+TEAM_SET_GRAMMAR = "/dora team set NAME SERVICE..."
+TEAM_SET_EXAMPLE = "/dora team set payments api checkout ledger"
+TEAM_REMOVE_GRAMMAR = "/dora team remove NAME"
+TEAM_REMOVE_EXAMPLE = "/dora team remove payments"
+SCOPE_GRAMMAR = "/dora scope team=NAME | service=NAME | all"
+SCOPE_EXAMPLE = "/dora scope team=payments"
+DORA_TEAMS_HELP = f"""*Teams and this channel's scope* (changing them: admins only)
+• `/dora team=NAME [WINDOW] [env=ENV] [share]`: a team's services counted as one · `/dora teams`: every team
+• `{TEAM_SET_GRAMMAR}`: set a team's services (replaces them) · `{TEAM_REMOVE_GRAMMAR}`
+• `{SCOPE_GRAMMAR}`: what a plain `/dora` answers for in this channel"""
+TEAMS_ADMINS_ONLY = (
+    "Only Shipshape admins can change teams or what `/dora` answers for in a channel: the "
+    "people listed in SHIPSHAPE_ADMINS, and workspace admins and owners. Nothing was changed. "
+    "Ask one of them; `/dora teams` shows the teams."
+)
+TEAMS_HEADER = "*Teams* (each reported as if its services were one; listed by name, never ranked)"
+NO_TEAMS = f"{team_text.NO_TEAMS} An admin can set one up with `{TEAM_SET_EXAMPLE}`."
+SERVICE_OR_TEAM = "Give a service or `team=`, not both, like `/dora api` or `/dora team=payments`."
+SUBSCRIBE_SERVICE_OR_TEAM = "Give `service=` or `team=`, not both: a summary is for one of them."
+
+
+def code(name: str) -> str:
+    return f"`{mrkdwn(name)}`"
+
+
+def scope_words(scope: Scope) -> str:
+    if scope.kind == "team":
+        return f"the {code(scope.name or '')} team"
+    if scope.kind == "service":
+        return code(scope.name or "")
+    return "all services"
+
+
+def scope_shown(scope: Scope) -> str:
+    return (
+        f"A plain `/dora` in this channel answers for {scope_words(scope)}. "
+        f"Admins change it with `{SCOPE_GRAMMAR}`."
+    )
+
+
+def scope_changed(scope: Scope, before: Scope, user_id: str) -> str:
+    if scope == before:
+        return f"A plain `/dora` in this channel already answers for {scope_words(scope)}."
+    return (
+        f"A plain `/dora` in this channel now answers for {scope_words(scope)} (was "
+        f"{scope_words(before)}). Changed by <@{user_id}>."
+    )
+
+
+def team_in_use(error: teams.InUse) -> str:
+    return team_text.team_in_use(code(error.name), error.scoped, error.subscribed, _channel)
+
+
+def _channel(channel_id: str) -> str:
+    return f"<#{channel_id}>"
+
+
+KEYS = frozenset({"env", "from", "to", "team"})
 # Keys that would narrow the numbers to one person (SPEC.md principle 1): refused, not unknown.
 PERSON_KEYS = frozenset({"by", "user", "author", "person", "engineer"})
 ALL = "all"
 SHARE = "share"
 DEFAULT_WINDOW = "30d"
 SUBSCRIBE, UNSUBSCRIBE, SUBSCRIPTIONS = "subscribe", "unsubscribe", "subscriptions"
-SUBSCRIBE_KEYS = frozenset({"service"})
+SUBSCRIBE_KEYS = frozenset({"service", "team"})
+TEAM, TEAMS, SCOPE = "team", "teams", "scope"
+SET, REMOVE = "set", "remove"
+SCOPE_KEYS = frozenset({"team", "service"})
 DEFAULT_DAY, DEFAULT_TIME = "mon", "09:00"
 # A Slack mention (escaped "<@U123|alice>", or "@alice" as typed, since the manifest does
 # not escape), or a person key, anywhere in the text.
@@ -210,10 +280,12 @@ _PERIOD_WORDS = frozenset(
 
 @dataclass(frozen=True)
 class Query:
-    service: str | None  # None: all services
+    service: str | None  # None: all services (or the channel's scope, when `scoped`)
     environment: str | None  # None: the production environments
     window: Window
     share: bool
+    team: str | None = None
+    scoped: bool = False  # no SERVICE, `all` or team= given: the channel's scope decides
 
 
 class Help:
@@ -226,6 +298,7 @@ class Subscribe:
     time: str  # HH:MM
     timezone: str
     service: str | None
+    team: str | None = None
 
 
 class Unsubscribe:
@@ -241,7 +314,44 @@ class NamesAPerson:
     reason: str
 
 
-Request = Query | Help | Subscribe | Unsubscribe | Subscriptions | NamesAPerson
+@dataclass(frozen=True)
+class SetTeam:
+    name: str
+    services: tuple[str, ...]  # as given, in order
+
+
+@dataclass(frozen=True)
+class RemoveTeam:
+    name: str
+
+
+class ListTeams:
+    pass
+
+
+@dataclass(frozen=True)
+class SetScope:
+    scope: Scope
+
+
+class ShowScope:
+    pass
+
+
+Request = (
+    Query
+    | Help
+    | Subscribe
+    | Unsubscribe
+    | Subscriptions
+    | NamesAPerson
+    | SetTeam
+    | RemoveTeam
+    | ListTeams
+    | SetScope
+    | ShowScope
+)
+TeamChange = SetTeam | RemoveTeam | SetScope
 
 
 # ---- parse -------------------------------------------------------------------------------
@@ -261,11 +371,15 @@ def parse(text: str, tz: str, now: pendulum.DateTime) -> Request:
         return Help()
     if head == SUBSCRIBE:
         return parse_subscribe(text, tz)
-    if head in (UNSUBSCRIBE, SUBSCRIPTIONS):
+    if head in (UNSUBSCRIBE, SUBSCRIPTIONS, TEAMS):
         if len(words) > 1:
             grammar = f"/dora {head}"
             raise UsageError(unexpected_words(words[1:], grammar), grammar)
-        return Unsubscribe() if head == UNSUBSCRIBE else Subscriptions()
+        return {UNSUBSCRIBE: Unsubscribe, SUBSCRIPTIONS: Subscriptions, TEAMS: ListTeams}[head]()
+    if head == TEAM:
+        return parse_team(text)
+    if head == SCOPE:
+        return parse_scope(text)
     args = tokenize(text, keys=KEYS, flags=frozenset(), example=DORA_EXAMPLE)
     rest = [w for w in args.words if w.lower() != SHARE]
     if len(args.words) - len(rest) > 1:
@@ -276,17 +390,86 @@ def parse(text: str, tz: str, now: pendulum.DateTime) -> Request:
             unexpected_words(service_words[1:], DORA_GRAMMAR),
             DORA_EXAMPLE,
         )
+    team = args.options.get("team")
+    if team is not None:
+        if service_words:
+            raise UsageError(SERVICE_OR_TEAM, DORA_TEAM_EXAMPLE)
+        team = _team_name(team, DORA_TEAM_EXAMPLE)
     service = None
     if service_words and service_words[0].lower() != ALL:
         service = _checked(fields.service, service_words[0])
     env = _checked(fields.environment, args.options["env"]) if "env" in args.options else None
     window = _window(window_words, args.options, tz, now)
-    return Query(service, env, window, share=len(rest) < len(args.words))
+    share = len(rest) < len(args.words)
+    scoped = not service_words and team is None
+    return Query(service, env, window, share, team, scoped)
+
+
+def parse_team(text: str) -> SetTeam | RemoveTeam:
+    """`team set NAME SERVICE...` or `team remove NAME`."""
+    words = tokenize(text, keys=frozenset(), flags=frozenset(), example=TEAM_SET_EXAMPLE).words
+    action = words[1].lower() if len(words) > 1 else ""
+    if action == SET:
+        if len(words) < 4:
+            raise UsageError(f"Give the team's name and its services: `{TEAM_SET_GRAMMAR}`.",
+                             TEAM_SET_EXAMPLE)  # fmt: skip
+        name = _team_name(words[2], TEAM_SET_EXAMPLE)
+        services = tuple(_service_name(w, TEAM_SET_EXAMPLE) for w in words[3:])
+        return SetTeam(name, services)
+    if action == REMOVE:
+        if len(words) != 3:
+            raise UsageError(f"Give one team's name: `{TEAM_REMOVE_GRAMMAR}`.", TEAM_REMOVE_EXAMPLE)
+        return RemoveTeam(_team_name(words[2], TEAM_REMOVE_EXAMPLE))
+    shown = f"`{' '.join(words[:2])}`"
+    raise UsageError(
+        f"I can't read {shown}: use `{TEAM_SET_GRAMMAR}`, `{TEAM_REMOVE_GRAMMAR}`, "
+        "or `/dora teams` to list them.",
+        TEAM_SET_EXAMPLE,
+    )
+
+
+def parse_scope(text: str) -> SetScope | ShowScope:
+    """`scope team=NAME`, `scope service=NAME` or `scope all`; `scope` alone shows it."""
+    args = tokenize(text, keys=SCOPE_KEYS, flags=frozenset(), example=SCOPE_EXAMPLE)
+    rest = args.words[1:]
+    given = len(rest) + len(args.options)
+    if given == 0:
+        return ShowScope()
+    if given > 1 or (rest and rest[0].lower() != ALL):
+        shown = " ".join([*rest, *(f"{k}={v}" for k, v in args.options.items())])
+        raise UsageError(unexpected_words([shown], SCOPE_GRAMMAR), SCOPE_EXAMPLE)
+    if rest:
+        return SetScope(teams.ALL)
+    if "team" in args.options:
+        return SetScope(Scope("team", _team_name(args.options["team"], SCOPE_EXAMPLE)))
+    return SetScope(Scope("service", _service_name(args.options["service"], SCOPE_EXAMPLE)))
+
+
+def render_scope(request: SetScope) -> str:
+    """The text that parses to `request`: parse_scope(render_scope(x)) == x."""
+    scope = request.scope
+    return f"{SCOPE} {ALL}" if scope.kind == "all" else f'{SCOPE} {scope.kind}="{scope.name}"'
+
+
+def _team_name(value: str, example: str) -> str:
+    try:
+        return teams.checked_name("team", fields.printable("team", value))
+    except FieldError as error:
+        raise UsageError(error.problem, example) from None
+    except Invalid:
+        raise UsageError(team_text.bad_team_name(value, code), example) from None
+
+
+def _service_name(value: str, example: str) -> str:
+    try:
+        return fields.service(value)
+    except FieldError as error:
+        raise UsageError(error.problem, example) from None
 
 
 def parse_subscribe(text: str, tz: str) -> Subscribe:
-    """`subscribe [DAY] [HH:MM] [TZ] [service=SERVICE]`, the words in any order; what is
-    left out is Monday, 09:00, the team time zone `tz`, all services."""
+    """`subscribe [DAY] [HH:MM] [TZ] [service=SERVICE|team=TEAM]`, the words in any order;
+    what is left out is Monday, 09:00, the team time zone `tz`, all services."""
     example = DORA_SUBSCRIBE_EXAMPLE
     args = tokenize(text, keys=SUBSCRIBE_KEYS, flags=frozenset(), example=example)
     found: dict[str, tuple[str, str]] = {}  # kind -> (the word as given, its value)
@@ -295,17 +478,19 @@ def parse_subscribe(text: str, tz: str) -> Subscribe:
         if kind in found:
             raise UsageError(subscribe_twice(kind, found[kind][0], word), example)
         found[kind] = (word, value)
-    service = None
+    if "service" in args.options and "team" in args.options:
+        raise UsageError(SUBSCRIBE_SERVICE_OR_TEAM, example)
+    service = team = None
     if "service" in args.options:
-        try:
-            service = fields.service(args.options["service"])
-        except FieldError as error:
-            raise UsageError(error.problem, example) from None
+        service = _service_name(args.options["service"], example)
+    if "team" in args.options:
+        team = _team_name(args.options["team"], example)
     return Subscribe(
         day=found.get("day", ("", DEFAULT_DAY))[1],
         time=found.get("time", ("", DEFAULT_TIME))[1],
         timezone=found.get("time zone", ("", tz))[1],
         service=service,
+        team=team,
     )
 
 
@@ -368,27 +553,69 @@ def _window(words: list[str], options: dict[str, str], tz: str, now: pendulum.Da
 # ---- act ---------------------------------------------------------------------------------
 
 
-def report(deps: Deps, query: Query) -> Report:
+def report(deps: Deps, query: Query, channel_id: str | None = None) -> Report:
+    """The numbers asked for; a plain `/dora` answers for `channel_id`'s scope. Raises
+    UnknownTeam."""
+    db = deps.store.db
+    service, team = query.service, query.team
+    if query.scoped and channel_id is not None:
+        scope = teams.channel_scope(db, channel_id)
+        service = scope.name if scope.kind == "service" else None
+        team = scope.name if scope.kind == "team" else None
     environments = (
         (query.environment,) if query.environment else deps.config.production_environments
     )
     return build_report(
-        deps.store.db,
+        db,
         query.window,
         environments=environments,
         environment=query.environment,
-        service=query.service,
+        service=service,
         tz=deps.tz,
+        team=teams.find(db, team) if team is not None else None,
     )
+
+
+def unknown_team(error: UnknownTeam) -> UsageError:
+    example = f"/dora team={error.known[0]}" if error.known else TEAM_SET_EXAMPLE
+    return UsageError(team_text.unknown_team(error.name, error.known, code), example)
+
+
+def change_teams(deps: Deps, request: TeamChange, channel_id: str, user_id: str) -> str:
+    """Store an admin's change to the teams or the channel's scope; returns the reply.
+    Raises UnknownTeam or Conflict."""
+    now = deps.clock.now()
+    if isinstance(request, SetTeam):
+        done = teams.set_team(deps.store, request.name, request.services, now)
+        before = done.before.services if done.before else None
+        text = team_text.team_saved(done.team.name, done.team.services, before, code)
+        if done.unrecorded:
+            text += "\n" + team_text.unrecorded(done.unrecorded, code)
+        return text
+    if isinstance(request, RemoveTeam):
+        removed = teams.remove_team(deps.store, request.name)
+        return team_text.team_removed(removed.name, removed.services, code)
+    before_scope = teams.set_scope(deps.store, channel_id, request.scope, user_id, now)
+    return scope_changed(request.scope, before_scope, user_id)
+
+
+def teams_listing(deps: Deps) -> str:
+    found = teams.every(deps.store.db)
+    if not found:
+        return NO_TEAMS
+    lines = [f"• {team_text.team_line(t.name, t.services, code)}" for t in found]
+    return "\n".join([TEAMS_HEADER, *lines])
 
 
 def subscribe(
     deps: Deps, request: Subscribe, channel_id: str, user_id: str
 ) -> tuple[Subscription, Subscription | None]:
     """Store the channel's subscription, replacing any; returns it and the one before (the
-    same one when nothing changed)."""
+    same one when nothing changed). Raises UnknownTeam."""
     now = utc_text(deps.clock.now())
     with deps.store.write() as db:
+        if request.team is not None:
+            teams.find(db, request.team)  # raises UnknownTeam: nothing stored
         before = subscriptions.get(db, channel_id)
         sub = Subscription(
             channel_id=channel_id,
@@ -401,6 +628,7 @@ def subscribe(
             created_by=user_id,
             created_at=before.created_at if before else now,
             updated_at=now,
+            team=request.team,
         )
         if before is not None and sub == replace(before, created_by=user_id, updated_at=now):
             # Left as it was: updated_at tells the start-up catch-up whether this week's
@@ -440,7 +668,7 @@ def change_subscription(
 
 
 def _schedule(sub: Subscription) -> str:
-    return subscription_schedule(sub.day, sub.time, sub.timezone, sub.service)
+    return subscription_schedule(sub.day, sub.time, sub.timezone, sub.service, sub.team)
 
 
 def subscribed_text(
@@ -477,18 +705,37 @@ def register(app: App, deps: Deps) -> None:
     def on_command(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
         try:
             request = parse(command.get("text", ""), deps.tz, deps.clock.now())
+            answer(ack, command, client, respond, request)
         except UsageError as error:
             ack(**usage(error))
-            return
+        except UnknownTeam as error:
+            ack(**usage(unknown_team(error)))
+
+    def answer(
+        ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, request: Request
+    ) -> None:
+        user_id, channel_id = command["user_id"], command["channel_id"]
         if isinstance(request, Help):
             ack(**ephemeral(dora_help(SOURCE)))
         elif isinstance(request, Subscriptions):
             ack(**ephemeral(listing(deps)))
+        elif isinstance(request, ListTeams):
+            ack(**ephemeral(teams_listing(deps)))
+        elif isinstance(request, ShowScope):
+            ack(**ephemeral(scope_shown(teams.channel_scope(deps.store.db, channel_id))))
+        elif isinstance(request, SetTeam | RemoveTeam | SetScope):
+            if not is_admin(user_id, deps.config, client):
+                ack(**ephemeral(TEAMS_ADMINS_ONLY))
+                return
+            try:
+                ack(**ephemeral(change_teams(deps, request, channel_id, user_id)))
+            except Conflict as error:
+                assert isinstance(error.record, teams.InUse)
+                ack(**ephemeral(team_in_use(error.record)))
         elif isinstance(request, Subscribe | Unsubscribe):
-            if not is_admin(command["user_id"], deps.config, client):
+            if not is_admin(user_id, deps.config, client):
                 ack(**ephemeral(SUBSCRIBE_ADMINS_ONLY))
                 return
-            user_id, channel_id = command["user_id"], command["channel_id"]
             text = change_subscription(deps, client, request, channel_id, user_id)
             if text is None:
                 ack(**ephemeral(NOT_SUBSCRIBED))
@@ -503,9 +750,9 @@ def register(app: App, deps: Deps) -> None:
             ack(**ephemeral(request.reason))
         elif request.share:
             # Computed before the ack so that a failure reaches the person as an apology.
-            text, blocks = card(report(deps, request), deps.tz, command["user_id"])
+            text, blocks = card(report(deps, request, channel_id), deps.tz, user_id)
             ack()
-            post_in_channel(client, command["channel_id"], text, blocks, respond)
+            post_in_channel(client, channel_id, text, blocks, respond)
         else:
-            text, blocks = card(report(deps, request), deps.tz)
+            text, blocks = card(report(deps, request, channel_id), deps.tz)
             ack(**ephemeral(text, blocks))

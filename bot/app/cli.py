@@ -30,8 +30,9 @@ from bot.config import (
     read_environment,
 )
 from bot.core.clock import Clock, FixedClock, SystemClock
-from bot.core.errors import FieldError
+from bot.core.errors import Conflict, FieldError
 from bot.core.moments import BadTime, parse_moment, show, utc_text
+from bot.core.text import is_service
 from bot.core.windows import BadWindow, Window, chosen
 from bot.deps import Deps
 from bot.metrics import terminal
@@ -41,11 +42,14 @@ from bot.sources.gitlab import events as gitlab_events
 from bot.sources.gitlab import text as gitlab_text
 from bot.sources.pagerduty import text as pd_text
 from bot.summary import text as summary_text
+from bot.teams import rules as teams
+from bot.teams import text as team_text
 from commands import _fields as fields
 from storage import export as export_rows
 from storage import github as github_store
 from storage import sources, subscriptions
 from storage.db import Busy, Store
+from storage.teams import Team
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
@@ -248,6 +252,8 @@ def _report_window(
 
 @main.command()
 @click.argument("service", required=False)
+@click.option("--team", "team", metavar="NAME",
+              help="A team's services, counted as one (see shipshape teams).")  # fmt: skip
 @click.option(
     "--window",
     "window",
@@ -276,14 +282,16 @@ def _report_window(
               help="Print one JSON object (the shape in SPEC.md) for scripts.")  # fmt: skip
 def report(
     service: str | None,
+    team: str | None,
     window: str | None,
     start: str | None,
     end: str | None,
     env: str | None,
     as_json: bool,
 ) -> None:
-    """Print the /dora numbers for all services or one SERVICE: the five DORA metrics for a
-    window, with the change from the window of the same length before it.
+    """Print the /dora numbers for all services, one SERVICE or a team's services: the five
+    DORA metrics for a window, with the change from the window of the same length before
+    it.
 
     Reads SHIPSHAPE_DB and SHIPSHAPE_TIMEZONE; needs no Slack configuration.
 
@@ -291,9 +299,12 @@ def report(
     Examples:
       shipshape report
       shipshape report api --window "last month"
+      shipshape report --team payments --json
       shipshape report --from 2026-11-01 --to 2026-11-30 --env staging --json
     """
     config = _config(for_slack=False)
+    if team is not None and service is not None:
+        raise click.UsageError(app_text.REPORT_SERVICE_OR_TEAM)
     try:
         service = None if service in (None, "all") else fields.service(service)
         env = fields.environment(env) if env is not None else None
@@ -308,12 +319,99 @@ def report(
             environment=env,
             service=service,
             tz=config.timezone,
+            team=_team(store.db, team) if team is not None else None,
         )
     click.echo(
         json.dumps(result.to_json(), indent=2)
         if as_json
         else terminal.render(result, config.timezone)
     )
+
+
+def _team(db: sqlite_utils.Database, name: str) -> Team:
+    """The team called `name`; an unknown one is one line and exit status 1."""
+    try:
+        return teams.find(db, name)
+    except teams.UnknownTeam as error:
+        raise click.ClickException(team_text.unknown_team(error.name, error.known)) from None
+
+
+@main.group()
+def team() -> None:
+    """Set up teams: named sets of services that reports count as one.
+
+    \b
+    Examples:
+      shipshape team set payments api checkout ledger
+      shipshape team remove payments
+      shipshape teams
+    """
+
+
+@team.command("set")
+@click.argument("name")
+@click.argument("services", nargs=-1, required=True, metavar="SERVICE...")
+def team_set(name: str, services: tuple[str, ...]) -> None:
+    """Make team NAME exactly these services (created when new, replaced otherwise). A
+    service may be in several teams; one with nothing recorded yet is kept, with a warning.
+
+    \b
+    Example:
+      shipshape team set payments api checkout ledger
+    """
+    config = _config(for_slack=False)
+    if not is_service(name):
+        raise click.BadParameter(team_text.bad_team_name(name), param_hint="'NAME'")
+    for value in services:
+        try:
+            fields.service(value)
+        except FieldError as error:
+            raise click.BadParameter(error.problem, param_hint="'SERVICE...'") from None
+    with _store(config) as store:
+        done = teams.set_team(store, name, services, _clock(config).now())
+    before = done.before.services if done.before else None
+    click.echo(team_text.team_saved(done.team.name, done.team.services, before))
+    if done.unrecorded:
+        click.echo(team_text.unrecorded(done.unrecorded), err=True)
+
+
+@team.command("remove")
+@click.argument("name")
+def team_remove(name: str) -> None:
+    """Remove team NAME. Refused while a channel's /dora scope or weekly summary is for it.
+
+    \b
+    Example:
+      shipshape team remove payments
+    """
+    config = _config(for_slack=False)
+    with _existing_store(config) as store:
+        try:
+            removed = teams.remove_team(store, name)
+        except teams.UnknownTeam as error:
+            problem = team_text.unknown_team(error.name, error.known)
+            raise click.ClickException(problem) from None
+        except Conflict as error:
+            assert isinstance(error.record, teams.InUse)
+            used = error.record
+            problem = team_text.team_in_use(used.name, used.scoped, used.subscribed)
+            raise click.ClickException(problem) from None
+    click.echo(team_text.team_removed(removed.name, removed.services))
+
+
+@main.command("teams")
+def teams_command() -> None:
+    """List the teams with their services, by name.
+
+    \b
+    Example:
+      shipshape teams
+    """
+    config = _config(for_slack=False)
+    with _existing_store(config) as store:
+        found = teams.every(store.db)
+    lines = [team_text.team_line(t.name, t.services) for t in found]
+    click.echo("\n".join(lines) if lines else team_text.NO_TEAMS)
 
 
 @main.command()
@@ -362,8 +460,8 @@ def summary(channel: str | None, week: str | None, post: bool) -> None:
             _post_summary(deps, channel, (year, number))
             return
         subscribed = subscriptions.get(store.db, channel) if channel else None
-        service = subscribed.service if subscribed else None
-        click.echo(weekly.terminal_text(weekly.build(deps, year, number, service, channel)))
+        built = weekly.for_channel(deps, year, number, channel, subscribed)
+        click.echo(weekly.terminal_text(built))
 
 
 def _post_summary(deps: Deps, channel: str, week: tuple[int, int]) -> None:

@@ -12,18 +12,46 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock
 from slack_sdk.models.views import View
 
-from bot.core.moments import utc_text
-from bot.core.windows import last_days
-from bot.core.wording import mrkdwn
+from bot.core.moments import duration, utc_text
+from bot.core.windows import Window, last_days
+from bot.core.wording import mrkdwn, percent
 from bot.deps import Deps
+from bot.metrics.report import window_report
 from bot.slack import text as slack_text
 from bot.slack.replies import text_blocks
+from bot.teams import rules as teams
+from bot.teams.text import team_label
 from commands import dora, incident
 from storage.services import top_services
 
 log = logging.getLogger(__name__)
 HOME_DAYS = 30
 TOP_SERVICES = 5
+# Slack's App Home holds 100 blocks: the teams' rows get at most this many sections (about
+# 30 teams fit in one), and the sections' cut says how many rows were left out.
+TEAM_BLOCKS = 5
+
+
+def _teams(deps: Deps, window: Window) -> list[Block]:
+    """One row per team, alphabetical (never ranked by score): deployments, median lead
+    time and change failure rate over its services, counted as one."""
+    rows = []
+    for team in teams.every(deps.store.db):
+        metrics = window_report(
+            deps.store.db, window, deps.config.production_environments, team.services, deps.tz
+        )
+        lead, failure = metrics.lead_time, metrics.change_failure_rate
+        rows.append(
+            slack_text.home_team(
+                mrkdwn(team_label(team.name, team.services)),
+                metrics.deployment_frequency.count,
+                duration(lead.median_seconds) if lead else None,
+                percent(failure.rate) if failure else None,
+            )
+        )
+    if not rows:
+        return []
+    return text_blocks("\n".join([slack_text.HOME_TEAMS, *rows]), max_blocks=TEAM_BLOCKS)
 
 
 def _metrics(deps: Deps) -> list[Block]:
@@ -40,7 +68,8 @@ def _metrics(deps: Deps) -> list[Block]:
     )
     lines = [slack_text.home_top_service(mrkdwn(s), n) for s, n in top]
     lines = lines or [slack_text.HOME_NO_DEPLOYMENTS]
-    return [*blocks, *text_blocks("\n".join([slack_text.HOME_TOP_SERVICES, *lines]))]
+    top_blocks = text_blocks("\n".join([slack_text.HOME_TOP_SERVICES, *lines]))
+    return [*blocks, *_teams(deps, window), *top_blocks]
 
 
 def view(deps: Deps) -> View:

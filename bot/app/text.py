@@ -41,6 +41,7 @@ def no_database(path: str) -> str:
 
 
 # ---- shipshape report and demo --------------------------------------------------------------
+REPORT_SERVICE_OR_TEAM = "Give SERVICE or --team, not both: shipshape report --team payments."
 REPORT_WINDOWS = (
     "--window 7d, 30d (the default), 90d or any Nd, 'this week', 'last week', 'this month', "
     "'last month', 'this quarter', 'last quarter'; or --from DATE --to DATE"

@@ -145,6 +145,20 @@ def home_top_service(service: str, count: int) -> str:
     return f"• {service}: {plural(count, 'deployment')}"
 
 
+# Teams are listed by name: DORA's metrics describe one service's delivery, and comparing
+# teams by them invites gaming rather than better delivery.
+HOME_TEAMS = "*Teams, last 30 days* (by name, not ranked)"
+
+
+def home_team(
+    label: str, deployments: int, lead_median: str | None, failure_rate: str | None
+) -> str:
+    """One team's row: deployments, median lead time and change failure rate."""
+    lead = f"lead time {lead_median}" if lead_median else "lead time unknown"
+    failures = f"failure rate {failure_rate}" if failure_rate else "no failure rate"
+    return f"• {label}: {plural(deployments, 'deployment')} · {lead} · {failures}"
+
+
 # ---- malformed requests (answered 400: Slack shows the reason) ------------------------------
 SLACK_BODY_NOT_UTF8 = "The body is not UTF-8 text, as Slack sends."
 SLACK_PAYLOAD_NO_TYPE = (

@@ -411,7 +411,7 @@ RANGE_EXAMPLE = "For example: `/dora api from=2026-11-01 to=2026-11-30`"
         ),
         (
             "api window=7d",
-            "`window=` is not an option here. Options: `env=`, `from=`, `to=`.",
+            "`window=` is not an option here. Options: `env=`, `from=`, `team=`, `to=`.",
             "For example: `/dora api 30d`",
         ),
         (

@@ -115,6 +115,7 @@ def test_subscribe_with_defaults(bot: Bot) -> None:
         "created_by": ADMIN,
         "created_at": None,
         "updated_at": None,
+        "team": None,
     }
     assert row["created_at"] == row["updated_at"] == "2026-11-24T12:00:00Z"
     job = bot.server.scheduler.get_job(f"summary:{CHANNEL}")
@@ -201,7 +202,7 @@ def test_a_private_channel_without_the_bot_is_told_to_invite_it(bot: Bot) -> Non
         ("subscribe 09:00 10:00", "Two times, `09:00` and `10:00`: give one."),
         ("subscribe UTC Europe/Berlin", "Two time zones, `UTC` and `Europe/Berlin`"),
         ("subscribe service=-api", "-api"),
-        ("subscribe env=prod", "`env=` is not an option here. Options: `service=`."),
+        ("subscribe env=prod", "`env=` is not an option here. Options: `service=`, `team=`."),
         ("unsubscribe now", "I did not expect `now` there. The form is `/dora unsubscribe`"),
         ("subscriptions all", "I did not expect `all` there."),
     ],
@@ -268,7 +269,7 @@ def test_subscriptions_lists_every_channel_to_anyone(bot: Bot) -> None:
 
 def test_help_mentions_the_subscribe_commands(bot: Bot) -> None:
     text = bot.command("/dora", "help").text
-    assert "`/dora subscribe [DAY] [HH:MM] [TZ] [service=SERVICE]`" in text
+    assert "`/dora subscribe [DAY] [HH:MM] [TZ] [service=SERVICE|team=TEAM]`" in text
     assert "`/dora unsubscribe`" in text and "`/dora subscriptions`" in text
 
 

@@ -23,6 +23,8 @@ from bot.sources.api import payloads
 from bot.sources.api import text as api_text
 from bot.sources.api.payloads import Refused
 from bot.sources.http import BadJson, StartResponse, json_object, respond
+from bot.teams import rules as teams
+from bot.teams import text as team_text
 from storage import export
 from storage.db import Busy
 
@@ -32,7 +34,7 @@ MAX_BODY_BYTES = 1_048_576  # 1 MiB, SPEC.md
 WRITE_SECONDS = 5.0  # as the GitHub webhook: a CI step waits seconds, not minutes
 RETRY_AFTER_SECONDS = 60
 BEARER = "bearer "
-REPORT_PARAMETERS = ("service", "window", "from", "to", "env")
+REPORT_PARAMETERS = ("service", "team", "window", "from", "to", "env")
 
 
 def token_matches(tokens: Iterable[str], header: str) -> bool:
@@ -178,7 +180,7 @@ class Api:
         )
 
     def _report(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
-        """`shipshape report --json` for the same service, window and environment."""
+        """`shipshape report --json` for the same service or team, window and environment."""
         query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         for name, values in query.items():
             if name not in REPORT_PARAMETERS:
@@ -192,6 +194,13 @@ class Api:
         elif not is_service(service):
             found = repr(service)
             raise Refused("service", api_text.bad_field("service", found, payloads.EXPECT_SERVICE))
+        team = given.get("team")
+        if team is not None:
+            if service is not None:
+                raise Refused("team", api_text.SERVICE_AND_TEAM)
+            if not is_service(team):
+                found = repr(team)
+                raise Refused("team", api_text.bad_field("team", found, api_text.EXPECT_TEAM))
         env = given.get("env")
         if env is not None:
             env = env.strip().lower()
@@ -206,12 +215,18 @@ class Api:
             field = _window_field(str(error), end)
             shown = window if field == "window" else f"from={start} to={end}"
             raise Refused(field, api_text.bad_window(str(error), shown or "")) from None
+        db = self.deps.store.db
+        try:
+            chosen_team = teams.find(db, team) if team is not None else None
+        except teams.UnknownTeam as error:
+            raise Refused("team", team_text.unknown_team(error.name, error.known)) from None
         result = build_report(
-            self.deps.store.db,
+            db,
             found,
             environments=(env,) if env else config.production_environments,
             environment=env,
             service=service,
             tz=config.timezone,
+            team=chosen_team,
         )
         return respond(start_response, "200 OK", result.to_json())

@@ -104,6 +104,10 @@ def repeated_parameter(name: str) -> str:
     return f"{name} is given more than once; give it once."
 
 
+SERVICE_AND_TEAM = "Give service or team, not both: /api/report?team=payments."
+EXPECT_TEAM = 'a team name: letters, digits, ".", "_", "/" or "-", up to 80, e.g. "payments"'
+
+
 CAUSE_AND_DEPLOY = 'Send deploy_id or "cause": "none", not both.'
 
 
