@@ -445,12 +445,6 @@ def parse_scope(text: str) -> SetScope | ShowScope:
     return SetScope(Scope("service", _service_name(args.options["service"], SCOPE_EXAMPLE)))
 
 
-def render_scope(request: SetScope) -> str:
-    """The text that parses to `request`: parse_scope(render_scope(x)) == x."""
-    scope = request.scope
-    return f"{SCOPE} {ALL}" if scope.kind == "all" else f'{SCOPE} {scope.kind}="{scope.name}"'
-
-
 def _team_name(value: str, example: str) -> str:
     try:
         return teams.checked_name("team", fields.printable("team", value))

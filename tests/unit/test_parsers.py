@@ -156,6 +156,11 @@ DORA_REQUESTS = (
     dora.Unsubscribe,
     dora.Subscriptions,
     dora.NamesAPerson,
+    dora.SetTeam,
+    dora.RemoveTeam,
+    dora.ListTeams,
+    dora.SetScope,
+    dora.ShowScope,
 )
 ANY_DAY = st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)).map(date.isoformat)
 ANY_TIME = st.builds(
