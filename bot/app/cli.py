@@ -328,12 +328,16 @@ def report(
     )
 
 
+def _no_such_team(error: teams.UnknownTeam) -> click.ClickException:
+    """An unknown team: one line naming the known ones, and exit status 1."""
+    return click.ClickException(team_text.unknown_team(error.name, error.known))
+
+
 def _team(db: sqlite_utils.Database, name: str) -> Team:
-    """The team called `name`; an unknown one is one line and exit status 1."""
     try:
         return teams.find(db, name)
     except teams.UnknownTeam as error:
-        raise click.ClickException(team_text.unknown_team(error.name, error.known)) from None
+        raise _no_such_team(error) from None
 
 
 @main.group()
@@ -389,8 +393,7 @@ def team_remove(name: str) -> None:
         try:
             removed = teams.remove_team(store, name)
         except teams.UnknownTeam as error:
-            problem = team_text.unknown_team(error.name, error.known)
-            raise click.ClickException(problem) from None
+            raise _no_such_team(error) from None
         except Conflict as error:
             assert isinstance(error.record, teams.InUse)
             used = error.record
@@ -460,7 +463,10 @@ def summary(channel: str | None, week: str | None, post: bool) -> None:
             _post_summary(deps, channel, (year, number))
             return
         subscribed = subscriptions.get(store.db, channel) if channel else None
-        built = weekly.for_channel(deps, year, number, channel, subscribed)
+        try:
+            built = weekly.for_channel(deps, year, number, channel, subscribed)
+        except teams.UnknownTeam as error:
+            raise _no_such_team(error) from None
         click.echo(weekly.terminal_text(built))
 
 

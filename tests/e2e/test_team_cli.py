@@ -15,6 +15,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from storage import subscriptions
+from storage.db import Store
+from storage.subscriptions import Subscription
 from tests.e2e import test_report_cli
 from tests.e2e.test_cli import assert_no_traceback, run
 from tests.e2e.test_report_cli import NOW
@@ -96,3 +99,22 @@ def test_bad_team_input_is_refused_and_stores_nothing(history: Path, tmp_path: P
         assert result.returncode == 2, (args, result.stderr)
         assert said in result.stderr, (args, result.stderr)
     assert shipshape(history, tmp_path, "teams").stdout == "No teams yet.\n"
+
+
+def test_summary_for_a_channel_subscribed_to_a_team(history: Path, tmp_path: Path) -> None:
+    shipshape(history, tmp_path, "team", "set", "front", "web")
+    store = Store(history)
+    with store.write() as db:
+        subscriptions.save(
+            db,
+            Subscription("C0WEB0001", "mon", "09:00", "UTC", None, 1, None, "U0ADMIN1",
+                         NOW, NOW, team="front"),
+        )  # fmt: skip
+    store.close()
+    printed = shipshape(
+        history, tmp_path, "summary", "--channel", "C0WEB0001", "--week", "2026-W47"
+    )
+    assert printed.returncode == 0, printed.stderr
+    assert "Weekly summary 2026-W47: front team: web" in printed.stdout
+    # web's 2 deployments of the week (11-20 and 11-21), not api's.
+    assert "Deployment frequency             2 (2.0 a week)" in printed.stdout

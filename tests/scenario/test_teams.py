@@ -18,7 +18,6 @@ platform = {web}: 4 deployments, none failed.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,6 +27,7 @@ from bot.teams import rules as teams
 from tests.conftest import Bot, Reply, sign
 from tests.fakes import records
 from tests.fakes.fake_slack import TEAM
+from tests.scenario import test_summary_delivery as summary_delivery
 
 ADMIN, ALICE = "U0ADMIN1", "U0ALICE1"
 PAY, OTHER, WEB = "C0PAY0001", "C0OTHER01", "C0WEB0001"
@@ -63,12 +63,7 @@ def metric(reply: Reply, name: str) -> str:
 
 
 def table(bot: Bot, name: str) -> list[dict[str, Any]]:
-    conn = sqlite3.connect(bot.db_path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(f"SELECT * FROM {name} ORDER BY 1, 2")]
-    finally:
-        conn.close()
+    return summary_delivery.table(bot.db_path, name)
 
 
 @pytest.fixture
