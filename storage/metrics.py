@@ -109,8 +109,13 @@ def _deploy_hours(
         )
         raw = split.edges
     in_range = f"{scope} AND d.deployed_at >= ? AND d.deployed_at < ?"
+    # Without ANALYZE statistics SQLite read a team's hours through the environment index,
+    # every service's deploys of the window, at twice the time; it finds one service's
+    # index by itself, but is told so too.
+    index = "deploys_metrics_service" if services is not None else None
     sources += [
-        (f"SELECT {columns} FROM ({hour_rows(in_range)})", [*scope_params, a, b]) for a, b in raw
+        (f"SELECT {columns} FROM ({hour_rows(in_range, index)})", [*scope_params, a, b])
+        for a, b in raw
     ]
     return _union(sources)
 
