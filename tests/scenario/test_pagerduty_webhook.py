@@ -365,3 +365,16 @@ def test_a_body_that_is_not_a_json_object_is_400(bot: Bot, body: str) -> None:
     reply = deliver(bot, body)
     assert reply.status == 400 and "not a JSON object" in reply.json["error"]
     assert deliveries(bot) == 0
+
+
+def test_a_card_resolved_from_slack_still_says_it_came_from_pagerduty(bot: Bot) -> None:
+    cli(bot, "pagerduty", "service", "PF9KMXH", "service=checkout", f"channel={CHANNEL}")
+    assert deliver(bot, event("triggered", title="Checkout errors")).status == 200
+    bot.slack.wait_for("chat.postMessage")
+    settle(bot)
+    (row,) = incidents(bot)
+    bot.command("/incident", f"resolve {row['id']}", channel=CHANNEL)
+    (update,) = bot.slack.wait_for("chat.update")
+    assert update["ts"] == row["message_ts"] and "resolved" in update["text"].lower()
+    origin = json.dumps(update["blocks"])
+    assert "from PagerDuty: <https://acme.pagerduty.com/incidents/PGR0VU2|PGR0VU2>" in origin

@@ -1,9 +1,6 @@
-"""PagerDuty's words: the answers to webhook deliveries, the incident card's origin line, and
-`shipshape pagerduty service|services`."""
+"""PagerDuty's words: the answers to webhook deliveries, and `shipshape pagerduty service|services`."""
 
 from __future__ import annotations
-
-from bot.core.wording import link, mrkdwn
 
 # ---- PagerDuty webhook ----------------------------------------------------------------------
 # Bodies of POST /pagerduty/webhook answers: PagerDuty keeps them with the subscription's
@@ -56,14 +53,6 @@ def pagerduty_webhook_not_opened(incident: str, event_type: str) -> str:
         "carries no data.created_at: without its start its recovery time is unknown, so "
         "nothing was stored."
     )
-
-
-# ---- the incident card ----------------------------------------------------------------------
-
-
-def from_pagerduty(url: str | None, incident: str) -> str:
-    """The card's line saying where the incident came from (mrkdwn)."""
-    return f"from PagerDuty: {link(url, mrkdwn(incident))}"
 
 
 # ---- shipshape pagerduty service|services ---------------------------------------------------
