@@ -9,7 +9,7 @@ import logging
 import re
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -663,10 +663,43 @@ def github_repos() -> None:
     click.echo("\n\n".join(_show_settings(s, config.timezone) for s in found))
 
 
+# ---- the sources' mapping commands: a channel to post incident cards in -----------------------
+
+_CHANNEL_ID = re.compile(r"^#?([CG][A-Z0-9]{6,20})$")
+
+
+def _channel(config: Config, value: str, bad: Callable[[str], str]) -> str | None:
+    """A mapping's `channel=`: an id as it is, `none` for no channel, or a #name looked up in
+    Slack with SLACK_BOT_TOKEN (the bot posts by id). `bad` words any other value."""
+    if value.lower() == "none":
+        return None
+    if match := _CHANNEL_ID.match(value):
+        return match.group(1)
+    from bot.slack.channels import NAME
+
+    name = NAME.match(value)
+    if name is None:
+        raise click.ClickException(bad(value))
+    if not config.slack_bot_token:
+        raise click.ClickException(app_text.channel_needs_token(value))
+    from slack_sdk.errors import SlackApiError
+
+    from bot.app.slack_app import web_client
+    from bot.slack.channels import find_channel
+
+    try:
+        found = find_channel(web_client(config.slack_bot_token, config.slack_api_url), name[1])
+    except SlackApiError as error:
+        code = str(error.response.get("error") or error)
+        raise click.ClickException(app_text.channel_lookup_failed(value, code)) from None
+    if found is None:
+        raise click.ClickException(app_text.channel_not_found(value))
+    return found
+
+
 # ---- shipshape gitlab ------------------------------------------------------------------------
 
 _GITLAB_KEYS = ("service", "incident-label", "channel")
-_CHANNEL_ID = re.compile(r"^#?([CG][A-Z0-9]{6,20})$")
 
 
 @main.group()
@@ -687,7 +720,7 @@ def _gitlab_project(value: str) -> str:
     return path
 
 
-def _gitlab_changes(words: tuple[str, ...]) -> dict[str, str | None]:
+def _gitlab_changes(config: Config, words: tuple[str, ...]) -> dict[str, str | None]:
     """`key=value` words as SourceSettings fields, every one checked before anything is
     stored; a wrong one is a ClickException naming it with a correct example."""
     found: dict[str, str | None] = {}
@@ -705,12 +738,8 @@ def _gitlab_changes(words: tuple[str, ...]) -> dict[str, str | None]:
             if not value or len(value) > LABEL_LIMIT or not value.isprintable():
                 raise click.ClickException(gitlab_text.gitlab_bad_label(value, LABEL_LIMIT))
             found["incident_label"] = value
-        elif value.lower() == "none":
-            found["channel_id"] = None
-        elif match := _CHANNEL_ID.match(value):
-            found["channel_id"] = match.group(1)
         else:
-            raise click.ClickException(gitlab_text.gitlab_bad_channel(value))
+            found["channel_id"] = _channel(config, value, gitlab_text.gitlab_bad_channel)
     return found
 
 
@@ -737,8 +766,9 @@ def gitlab_project(project: str, settings: tuple[str, ...]) -> None:
                         (default: the last part of the project's path)
     incident-label=L    issues with this label are incidents, as are issues of
                         type Incident (default: incident)
-    channel=ID          post its incidents' cards to this Slack channel, by id
-                        (C0123ABCD; not #name), or channel=none
+    channel=CHANNEL     post its incidents' cards to this Slack channel: its id
+                        (C0123ABCD), its #name (looked up in Slack: needs
+                        SLACK_BOT_TOKEN), or channel=none
 
     Write GROUP/PROJECT as GitLab's path_with_namespace (subgroups too).
 
@@ -750,7 +780,7 @@ def gitlab_project(project: str, settings: tuple[str, ...]) -> None:
     """
     config = _config(for_slack=False)
     path = _gitlab_project(project)
-    changes = _gitlab_changes(settings)
+    changes = _gitlab_changes(config, settings)
     if not changes:
         with _existing_store(config) as store:
             click.echo(_gitlab_lines(store.db, path))
@@ -804,9 +834,9 @@ def pagerduty() -> None:
     """
 
 
-def _pagerduty_changes(words: tuple[str, ...]) -> dict[str, str | None]:
-    """`service=NAME`, `channel=C...` or `channel=none`, every one checked before anything
-    is stored. A #name cannot be looked up without Slack, so channels are given by id."""
+def _pagerduty_changes(config: Config, words: tuple[str, ...]) -> dict[str, str | None]:
+    """`service=NAME`, `channel=C...|#name|none`, every one checked before anything is
+    stored."""
     changes: dict[str, str | None] = {}
     for word in words:
         key, has_value, value = word.partition("=")
@@ -818,12 +848,8 @@ def _pagerduty_changes(words: tuple[str, ...]) -> dict[str, str | None]:
                 changes["service"] = fields.service(value)
             except FieldError as error:
                 raise click.ClickException(pd_text.pagerduty_bad_service(error.problem)) from None
-        elif value.lower() == "none":
-            changes["channel_id"] = None
-        elif match := _CHANNEL_ID.match(value):
-            changes["channel_id"] = match.group(1)
         else:
-            raise click.ClickException(pd_text.pagerduty_bad_channel(value))
+            changes["channel_id"] = _channel(config, value, pd_text.pagerduty_bad_channel)
     return changes
 
 
@@ -840,8 +866,9 @@ def pagerduty_service(name_or_id: str, settings: tuple[str, ...]) -> None:
     \b
     service=NAME     the Shipshape service its incidents count for (default: the
                      PagerDuty name in lower case, "Checkout API" is checkout-api)
-    channel=C...     the Slack channel id where its incidents' cards are posted
-                     (channel=none: posted nowhere, the default)
+    channel=CHANNEL  the Slack channel where its incidents' cards are posted: its
+                     id (C0123ABCD) or its #name (looked up in Slack: needs
+                     SLACK_BOT_TOKEN); channel=none: posted nowhere, the default
 
     NAME_OR_ID is the service's name as PagerDuty shows it, or its id (the P... in
     the service's URL); an id wins over a name when both are mapped.
@@ -855,7 +882,7 @@ def pagerduty_service(name_or_id: str, settings: tuple[str, ...]) -> None:
     key = name_or_id.strip()
     if not key or len(key) > 100 or not key.isprintable():
         raise click.ClickException(pd_text.pagerduty_bad_key(name_or_id))
-    changes = _pagerduty_changes(settings)
+    changes = _pagerduty_changes(config, settings)
     now = utc_text(_clock(config).now())
     empty = sources.SourceSettings(PAGERDUTY, key, None, None, None, now)
     if not changes:

@@ -23,6 +23,34 @@ def database_busy_cli(waited: float) -> str:
     )
 
 
+# ---- channel=#name in the source mapping commands --------------------------------------------
+CHANNEL_BY_ID = (
+    "or give its id (in Slack: the channel's name > About, at the bottom, like C0123ABCD)"
+)
+
+
+def channel_needs_token(value: str) -> str:
+    return (
+        f"channel={value} is a name: looking it up needs Slack, so set SLACK_BOT_TOKEN (the "
+        f"bot's token, as `shipshape serve` uses it) {CHANNEL_BY_ID}. Nothing was stored."
+    )
+
+
+def channel_not_found(value: str) -> str:
+    return (
+        f"No channel called {value} that Shipshape can see: check the name, invite the bot to "
+        f"a private channel with `/invite @shipshape`, {CHANNEL_BY_ID}. Nothing was stored."
+    )
+
+
+def channel_lookup_failed(value: str, code: str) -> str:
+    return (
+        f"Slack refused to list channels to find {value} ({code}): check SLACK_BOT_TOKEN and "
+        f"that the app has the channels:read and groups:read scopes, {CHANNEL_BY_ID}. "
+        "Nothing was stored."
+    )
+
+
 # ---- shipshape serve and its database -------------------------------------------------------
 
 

@@ -83,8 +83,9 @@ def gitlab_bad_label(value: str, limit: int) -> str:
 
 def gitlab_bad_channel(value: str) -> str:
     return gitlab_bad_setting(
-        f"channel={value!r} is not a Slack channel id. Give the id (like C0123ABCD: in Slack, "
-        "the channel's name > About, at the bottom), not its #name, or channel=none."
+        f"channel={value!r} is not a Slack channel. Give its id (like C0123ABCD: in Slack, "
+        "the channel's name > About, at the bottom), its #name (looked up with "
+        "SLACK_BOT_TOKEN), or channel=none."
     )
 
 

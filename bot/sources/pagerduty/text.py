@@ -78,9 +78,9 @@ def pagerduty_bad_service(problem: str) -> str:
 
 def pagerduty_bad_channel(value: str) -> str:
     return (
-        f"{value!r} is not a Slack channel id. The command line cannot look a #name up without "
-        "Slack: give the id (in Slack, the channel's name > About, at the bottom: C followed "
-        f"by letters and digits), or channel=none; e.g. {PAGERDUTY_SERVICE_EXAMPLE}"
+        f"{value!r} is not a Slack channel. Give its id (in Slack, the channel's name > About, "
+        "at the bottom: C followed by letters and digits), its #name (looked up with "
+        f"SLACK_BOT_TOKEN), or channel=none; e.g. {PAGERDUTY_SERVICE_EXAMPLE}"
     )
 
 
