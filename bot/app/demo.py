@@ -105,9 +105,9 @@ class Profile:
 PROFILES = (
     Profile("api", 0.92, 0.04, 5 * HOUR, (1, 4), 40 * MINUTE, 2),
     Profile("web", 0.65, 0.08, 20 * HOUR, (1, 5), 2 * HOUR, 1),
-    # Continuous deployment for the last RECENT_WEEKS weeks: deploys every working day, and
-    # a third of them fail (the summary's check compares exactly those weeks with the 8
-    # before).
+    # Continuous deployment for the last RECENT_WEEKS weeks: deploys every working day,
+    # each failing with a chance of a third (the summary's check compares exactly those
+    # weeks with the 8 before).
     Profile("payments", 0.5, 0.04, 3 * DAY, (2, 8), 5 * HOUR, 2, Shift(RECENT_WEEKS, 1.0, 0.33)),
     Profile("search", 0.38, 0.10, 36 * HOUR, (1, 4), 3 * HOUR, 1),
     Profile("mobile-backend", 0.14, 0.15, 8 * DAY, (3, 10), 30 * HOUR, 1),
