@@ -112,13 +112,23 @@ def bad_now(value: str) -> str:
 def demo_intro(services: Sequence[str], weeks: int, as_of: str) -> str:
     names = ", ".join(services[:-1]) + f" and {services[-1]}"
     return (
-        f"Shipshape demo: {weeks} weeks of made-up delivery history for {names}, "
-        f"as of {as_of}. Below is what /dora answers in Slack."
+        f"Shipshape demo: {weeks} weeks of made-up delivery history for {names}, and one "
+        f"closed pulse survey round, as of {as_of}. Below is what /dora answers in Slack, "
+        "then the weekly summary a subscribed channel gets."
     )
 
 
 def demo_heading(command: str) -> str:
     return f"== {command} =="
+
+
+def demo_service_check(service: str, headline: str, body: str) -> str:
+    """The speed-versus-stability check of one service's summary, under the organisation's."""
+    return (
+        f"== Speed versus stability for {service} alone ==\n"
+        f"A channel subscribed with `/dora subscribe service={service}` reads this week: "
+        f"{headline} {body}"
+    )
 
 
 def demo_files(database: str, chart: str) -> str:
