@@ -56,6 +56,13 @@ class Calls:
 
     made: int = 0
     stop: threading.Event = field(default_factory=threading.Event)
+    graphql: int = 0  # of `made`, those that answered a GraphQL query
+    points: int = 0  # GraphQL rate-limit points spent, as GitHub reports each query's cost
+    remaining: int | None = None  # GraphQL points left, as the latest answer said
+
+    @property
+    def rest(self) -> int:
+        return self.made - self.graphql
 
 
 class _Retry(GithubRetry):
