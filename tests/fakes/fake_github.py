@@ -119,6 +119,7 @@ class GraphQLError:
 
     kind: str  # "rate_limited" or "schema" (the server's schema lacks a field)
     reset_in: int = 3600  # seconds until a rate limit resets
+    after: int = 0  # queries answered normally before this one
 
 
 class FakeGitHub:
@@ -208,8 +209,8 @@ class FakeGitHub:
     ) -> None:
         self.limits.append(Limit(pattern, retry_after, secondary))
 
-    def graphql_error(self, kind: str, reset_in: int = 3600) -> None:
-        self.graphql_errors.append(GraphQLError(kind, reset_in))
+    def graphql_error(self, kind: str, reset_in: int = 3600, *, after: int = 0) -> None:
+        self.graphql_errors.append(GraphQLError(kind, reset_in, after))
 
     def requested(self, pattern: str = "") -> list[Request]:
         with self._lock:
@@ -436,10 +437,17 @@ class FakeGitHub:
             "X-RateLimit-Reset": str(int(time.time()) + 3600),
         }
         with self._lock:
-            error = self.graphql_errors.pop(0) if self.graphql_errors else None
+            error = self.graphql_errors[0] if self.graphql_errors else None
+            if error is not None and error.after > 0:
+                error.after -= 1
+                error = None
+            elif error is not None:
+                self.graphql_errors.pop(0)
         if error is not None and error.kind == "rate_limited":
             headers["X-RateLimit-Remaining"] = "0"
             headers["X-RateLimit-Reset"] = str(int(time.time()) + error.reset_in)
+            if error.reset_in < 60:  # soon: GitHub says when to come back
+                headers["Retry-After"] = str(error.reset_in)
             message = "API rate limit already exceeded for user ID 1."
             body = {
                 "errors": [

@@ -127,6 +127,9 @@ def client(config: Config, calls: Calls | None = None, *, lazy: bool = False) ->
         timeout=TIMEOUT_SECONDS,
         retry=_Retry(calls or Calls(), max_rate_limit_wait=MAX_RATE_LIMIT_WAIT),
         seconds_between_requests=None,
+        # PyGithub spaces POSTs a second apart, as GitHub asks of writes; a GraphQL query
+        # is a POST that writes nothing, and a sync sends nothing else.
+        seconds_between_writes=None,
         lazy=lazy,
     )
 

@@ -380,24 +380,21 @@ class Estimate:
         return 1 + pages + self.deployments
 
 
-def _in_range(
-    nodes: list[Mapping[str, Any]], total: int, field: str, since: datetime, now: datetime
-) -> int:
+def _in_range(nodes: list[Mapping[str, Any]], total: int, field: str, since: datetime) -> int:
     """How many of a newest-first list fall on or after `since`: counted on the first page
     when the range ends within it, else extrapolated from the time that page covers."""
     inside = sum(1 for n in nodes if parsed(n[field]) >= since)
     if inside < len(nodes) or len(nodes) >= total:
         return inside
-    covered = (now - parsed(nodes[-1][field])).total_seconds()
-    span = (now - since).total_seconds()
+    # The page's items are spread over `covered`; at that pace the range holds this many.
+    covered = (parsed(nodes[0][field]) - parsed(nodes[-1][field])).total_seconds()
+    span = (parsed(nodes[0][field]) - since).total_seconds()
     if covered <= 0:
         return total
-    return min(total, math.ceil(len(nodes) * span / covered))
+    return min(total, 1 + round((len(nodes) - 1) * span / covered))
 
 
-def estimate(
-    requester: Requester, calls: Calls, repo: str, since: datetime, now: datetime
-) -> Estimate:
+def estimate(requester: Requester, calls: Calls, repo: str, since: datetime) -> Estimate:
     """What a first import from `since` would read, from the first page of each list."""
     pages = Pages(requester, calls, repo, since, PER_PAGE)
     found = pages.fetch()
@@ -408,10 +405,9 @@ def estimate(
             pages.total.get("deployments", 0),
             "createdAt",
             since,
-            now,
         ),
         pulls=_in_range(
-            pages.first_page.get("pulls", []), pages.total.get("pulls", 0), "updatedAt", since, now
+            pages.first_page.get("pulls", []), pages.total.get("pulls", 0), "updatedAt", since
         ),
         commits=pages.total.get("commits", 0),
     )

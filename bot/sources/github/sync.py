@@ -214,7 +214,8 @@ class _Run:
         )
         # The boundary's commit, before the range, is one REST request (as the compare API
         # for deploys outside the default branch is, _link).
-        self._commits(commits, lambda sha: rest.commit(client.get_repo(self.repo, lazy=True), sha))
+        lazy = github_api.client(self.deps.config, self.calls, lazy=True)
+        self._commits(commits, lambda sha: rest.commit(lazy.get_repo(self.repo), sha))
         self._link()
 
     def _found(self, full_name: str, default_branch: str) -> None:
@@ -514,7 +515,7 @@ def dry_run(
     start = since or now.subtract(days=DEFAULT_DAYS)
     result = SyncResult(repo=repo, since=utc_text(start))
     try:
-        return graphql.estimate(github_api.client(config, calls).requester, calls, repo, start, now)
+        return graphql.estimate(github_api.client(config, calls).requester, calls, repo, start)
     except graphql.Unavailable as error:
         message = github_text.github_dry_run_needs_graphql(config.github_api_url, str(error))
         raise SyncError(message, result) from None

@@ -161,8 +161,8 @@ def github_dry_run(
         f"A first import of {repo} from {since} reads about {deployments:,} deployments, "
         f"{pulls:,} merged pull requests and {commits:,} commits: about {graphql_calls:,} API "
         f"calls through GraphQL (REST alone would take about {rest_calls:,}), plus one REST "
-        "call for the deployment before the range and one per deploy of a commit outside "
-        "the default branch. Nothing was stored."
+        "call for the commit of the deployment just before the range, if there is one, and "
+        "one per deploy of a commit outside the default branch. Nothing was stored."
     )
 
 
