@@ -27,11 +27,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlparse
 
 from tests.fakes.loopback import LoopbackServer
 
+T = TypeVar("T")
 TOKEN = "ghp_test"
 RATE_LIMIT_MESSAGE = "API rate limit exceeded for user ID 1."
 SECONDARY_LIMIT_MESSAGE = (
@@ -139,6 +140,7 @@ class FakeGitHub:
         self.points = GRAPHQL_POINTS
         self.history: list[FakeCommit] = []  # oldest first, every branch in one line
         self.deployments: list[FakeDeployment] = []
+        self._by_id: dict[int, FakeDeployment] = {}
         self.pulls: list[FakePull] = []
         self.requests: list[Request] = []
         self.limits: list[Limit] = []
@@ -194,6 +196,7 @@ class FakeGitHub:
         for state, at in statuses:
             found.statuses.append(FakeStatus(next(self._ids), state, at, environment))
         self.deployments.append(found)
+        self._by_id[deployment_id] = found
         return found
 
     def add_status(self, deployment: FakeDeployment, state: str, at: str) -> None:
@@ -309,8 +312,10 @@ class FakeGitHub:
     # ---- answers --------------------------------------------------------------------------
 
     def _page(
-        self, path: str, query: dict[str, str], items: list[dict[str, Any]]
+        self, path: str, query: dict[str, str], items: list[T], shown: Callable[[T], Any]
     ) -> tuple[list[dict[str, Any]], dict[str, str]]:
+        """The page asked for, each item `shown` as JSON (only the page's: a benchmark's
+        fixture holds tens of thousands)."""
         per_page = min(int(query.get("per_page", 30)), 100)
         page = int(query.get("page", 1))
         last = max(1, -(-len(items) // per_page))
@@ -321,7 +326,7 @@ class FakeGitHub:
                 return f"{self.url}{path}?{urlencode({**query, 'page': n})}"
 
             headers["Link"] = f'<{link(page + 1)}>; rel="next", <{link(last)}>; rel="last"'
-        return items[(page - 1) * per_page : page * per_page], headers
+        return [shown(i) for i in items[(page - 1) * per_page : page * per_page]], headers
 
     def _commit_index(self, sha: str) -> int | None:
         return next((i for i, c in enumerate(self.history) if c.sha.startswith(sha)), None)
@@ -348,25 +353,25 @@ class FakeGitHub:
         rest = path.removeprefix(base)
         if rest == "/deployments":
             listed = sorted(self.deployments, key=lambda d: (d.created_at, d.id), reverse=True)
-            page, headers = self._page(path, query, [self._deployment_json(d) for d in listed])
+            page, headers = self._page(path, query, listed, self._deployment_json)
             return 200, page, headers
         if match := re.fullmatch(r"/deployments/(\d+)/statuses", rest):
-            found = next((d for d in self.deployments if d.id == int(match.group(1))), None)
+            found = self._by_id.get(int(match.group(1)))
             if found is None:
                 return 404, {"message": "Not Found"}, {}
-            items = [self._status_json(found, s) for s in reversed(found.statuses)]
-            page, headers = self._page(path, query, items)
+            statuses = list(reversed(found.statuses))
+            page, headers = self._page(path, query, statuses, lambda s: self._status_json(found, s))
             return 200, page, headers
         if rest == "/pulls":
             listed = sorted(self.pulls, key=lambda p: (p.updated_at, p.number), reverse=True)
-            page, headers = self._page(path, query, [self._pull_json(p) for p in listed])
+            page, headers = self._page(path, query, listed, self._pull_json)
             return 200, page, headers
         if rest == "/commits":
             since = query.get("since", "")
             listed = [
                 c for c in reversed(self.history) if c.on_default_branch and c.committed_at >= since
             ]
-            page, headers = self._page(path, query, [self._commit_json(c) for c in listed])
+            page, headers = self._page(path, query, listed, self._commit_json)
             return 200, page, headers
         if match := re.fullmatch(r"/commits/([0-9a-f]+)", rest):
             index = self._commit_index(match.group(1))
@@ -396,10 +401,10 @@ class FakeGitHub:
     # ---- GraphQL ---------------------------------------------------------------------------
 
     def _connection(
-        self, items: list[dict[str, Any]], first: int, after: str | None
+        self, items: list[T], shown: Callable[[T], Any], first: int, after: str | None
     ) -> dict[str, Any]:
         start = _offset(after)
-        nodes = items[start : start + first]
+        nodes = [shown(i) for i in items[start : start + first]]
         end = start + len(nodes)
         return {
             "totalCount": len(items),
@@ -428,6 +433,15 @@ class FakeGitHub:
                 "logUrl": f"https://ci.example.com/deploy/{d.id}",
                 "environmentUrl": None,
             },
+        }
+
+    @staticmethod
+    def _pull_node(p: FakePull) -> dict[str, Any]:
+        return {
+            "number": p.number,
+            "updatedAt": p.updated_at,
+            "mergedAt": p.merged_at,
+            "mergeCommit": {"oid": p.merge_sha} if p.merge_sha else None,
         }
 
     def _graphql_answer(self, variables: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
@@ -488,31 +502,32 @@ class FakeGitHub:
         repository: dict[str, Any] = {"nameWithOwner": self.repo}
         if variables["withDeployments"]:
             listed = sorted(self.deployments, key=lambda d: (d.created_at, d.id), reverse=True)
-            nodes = [self._deployment_node(d) for d in listed]
             repository["deployments"] = self._connection(
-                nodes, first, variables["deploymentsAfter"]
+                listed, self._deployment_node, first, variables["deploymentsAfter"]
             )
         if variables["withPulls"]:
             merged = [p for p in self.pulls if p.merged_at is not None]
             listed_pulls = sorted(merged, key=lambda p: (p.updated_at, p.number), reverse=True)
-            nodes = [
-                {"number": p.number, "updatedAt": p.updated_at, "mergedAt": p.merged_at,
-                 "mergeCommit": {"oid": p.merge_sha} if p.merge_sha else None}
-                for p in listed_pulls
-            ]  # fmt: skip
-            repository["pullRequests"] = self._connection(nodes, first, variables["pullsAfter"])
+            repository["pullRequests"] = self._connection(
+                listed_pulls, self._pull_node, first, variables["pullsAfter"]
+            )
         if not self.history:
             repository["defaultBranchRef"] = None  # an empty repository
         else:
             target: dict[str, Any] = {}
             if variables["withCommits"]:
                 since = variables["since"]
-                nodes = [
-                    {"oid": c.sha, "authoredDate": c.authored_at}
+                listed_commits = [
+                    c
                     for c in reversed(self.history)
                     if c.on_default_branch and c.committed_at >= since
                 ]
-                target["history"] = self._connection(nodes, first, variables["commitsAfter"])
+                target["history"] = self._connection(
+                    listed_commits,
+                    lambda c: {"oid": c.sha, "authoredDate": c.authored_at},
+                    first,
+                    variables["commitsAfter"],
+                )
             repository["defaultBranchRef"] = {"name": self.default_branch, "target": target}
         data["repository"] = repository
         return 200, {"data": data}, headers

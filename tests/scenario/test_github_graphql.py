@@ -120,7 +120,7 @@ def test_one_query_reads_the_whole_basic_history(deps: Deps, fake: FakeGitHub) -
     assert result.cursor == "2026-11-24T11:55:00Z"
     assert github_sync.summary(result) == (
         "acme/app: 4 deployments, 4 statuses read, 2 merged pull requests, 4 new commits; "
-        "1 API calls (0 REST, 1 GraphQL), 1 GraphQL points, 4,999 left."
+        "1 API call (0 REST, 1 GraphQL), 1 GraphQL point, 4999 left."
     )
 
 

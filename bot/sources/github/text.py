@@ -3,6 +3,8 @@ with the schedule's log lines."""
 
 from __future__ import annotations
 
+from bot.core.wording import plural
+
 # ---- GitHub webhook -------------------------------------------------------------------------
 # Bodies of POST /github/webhook answers: GitHub shows them under the webhook's
 # Settings > Webhooks > Recent Deliveries, where the person setting it up reads them.
@@ -140,10 +142,10 @@ def github_sync_summary(
 
 def github_sync_budget(rest: int, graphql: int, points: int, remaining: int | None) -> str:
     """The API budget a sync used: calls of each kind, and GraphQL's rate-limit points."""
-    left = f", {remaining:,} left" if remaining is not None else ""
+    left = f", {remaining} left" if remaining is not None else ""
     return (
-        f"{rest + graphql:,} API calls ({rest:,} REST, {graphql:,} GraphQL), "
-        f"{points:,} GraphQL points{left}"
+        f"{plural(rest + graphql, 'API call')} ({rest} REST, {graphql} GraphQL), "
+        f"{plural(points, 'GraphQL point')}{left}"
     )
 
 
