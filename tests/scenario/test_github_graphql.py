@@ -194,29 +194,6 @@ def test_since_finds_the_boundary_deployment_on_later_pages(deps: Deps, fake: Fa
     assert lead_time(deps, "2026-11-05", "2026-11-10")["median_seconds"] == 14 * H
 
 
-def test_a_deploy_outside_the_default_branch_is_compared_through_rest(
-    deps: Deps, fake: FakeGitHub
-) -> None:
-    m1 = fake.commit("m1", "2026-11-10T08:00:00Z")
-    h1 = fake.commit("h1", "2026-11-10T09:00:00Z", on_default_branch=False)
-    h2 = fake.commit("h2", "2026-11-10T10:00:00Z", on_default_branch=False)
-    fake.deployment(301, m1, "2026-11-10T08:30:00Z", ("success", "2026-11-10T08:40:00Z"))
-    fake.deployment(
-        302, h2, "2026-11-10T10:30:00Z", ("success", "2026-11-10T11:00:00Z"), ref="hotfix/login"
-    )
-    fake.deployment(303, m1, "2026-11-10T11:30:00Z", ("error", "2026-11-10T11:40:00Z"), ref=m1)
-
-    result = github_sync.sync(deps, "acme/app")
-
-    assert [r.path for r in fake.rest_requests()] == [f"/repos/acme/app/compare/{m1}...{h2}"]
-    assert shipped(deps, 302) == [h1, h2]
-    assert deploy_of(deps, 302)["version"] == "hotfix/login"
-    # A deployment of a bare sha has no ref in GraphQL: its version is the short sha, as
-    # REST's ref (the sha itself) gives; ERROR is a failed deploy.
-    assert (deploy_of(deps, 303)["version"], deploy_of(deps, 303)["status"]) == (m1[:7], "failed")
-    assert result.api_calls == len(fake.requests) == 2
-
-
 # ---- the same records as REST ---------------------------------------------------------------
 
 
@@ -460,24 +437,6 @@ def test_enterprise_server_answers_graphql_beside_its_rest_api(tmp_path: Path) -
         fake.stop()
     assert [r.path for r in fake.requests] == ["/api/graphql"]
     assert (result.api, result.deployments, result.commits) == ("graphql", 4, 4)
-
-
-@pytest.mark.parametrize(
-    ("repo", "token", "expected"),
-    [
-        ("acme/nothing", TOKEN, "acme/nothing was not found"),
-        ("acme/app", "ghp_wrong", "refused the credentials (401 Bad credentials)"),
-    ],
-)
-def test_errors_say_what_to_fix(
-    deps: Deps, fake: FakeGitHub, repo: str, token: str, expected: str
-) -> None:
-    config = Config(github_token=token, github_api_url=fake.url, db_path=deps.config.db_path)
-    with pytest.raises(github_sync.SyncError) as raised:
-        github_sync.sync(Deps(config=config, store=deps.store, clock=deps.clock), repo)
-    assert expected in raised.value.message
-    assert [r.method for r in fake.requests] == ["POST"]  # no REST after a real refusal
-    assert github.all_settings(deps.store.db) == []
 
 
 # ---- --dry-run --------------------------------------------------------------------------------

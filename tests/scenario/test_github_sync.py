@@ -329,9 +329,11 @@ def test_since_reads_the_deployment_before_the_range(deps: Deps, fake: FakeGitHu
     assert fake.requested("/statuses$") == [] and fake.requested("/commits/") == []
 
 
+@pytest.mark.parametrize("graphql", [True, False])
 def test_a_deploy_outside_the_default_branch_fetches_its_commits(
-    deps: Deps, fake: FakeGitHub
+    deps: Deps, fake: FakeGitHub, graphql: bool
 ) -> None:
+    fake.graphql = graphql  # either way, the compare API (REST) finds its commits
     m1 = fake.commit("m1", "2026-11-10T08:00:00Z")
     h1 = fake.commit("h1", "2026-11-10T09:00:00Z", on_default_branch=False)
     h2 = fake.commit("h2", "2026-11-10T10:00:00Z", on_default_branch=False)
@@ -339,14 +341,20 @@ def test_a_deploy_outside_the_default_branch_fetches_its_commits(
     fake.deployment(
         302, h2, "2026-11-10T10:30:00Z", ("success", "2026-11-10T11:00:00Z"), ref="hotfix/login"
     )
+    fake.deployment(303, m1, "2026-11-10T11:30:00Z", ("error", "2026-11-10T11:40:00Z"), ref=m1)
 
     result = github_sync.sync(deps, "acme/app")
 
     assert [r.path for r in fake.requested("/compare/")] == [f"/repos/acme/app/compare/{m1}...{h2}"]
     assert shipped(deps, 302) == [h1, h2]  # 2h and 1h
     assert deploy_of(deps, 302)["version"] == "hotfix/login"
+    # A deployment of a bare sha (GraphQL gives it no ref; REST's ref is the sha) has the
+    # short sha as its version; an error is a failed deploy.
+    assert (deploy_of(deps, 303)["version"], deploy_of(deps, 303)["status"]) == (m1[:7], "failed")
     assert result.commits == 3
     assert result.api_calls == len(fake.requests)
+    if graphql:  # one query, and the comparison
+        assert [r.method for r in fake.requests] == ["POST", "GET"]
 
 
 @pytest.mark.parametrize(
@@ -356,9 +364,11 @@ def test_a_deploy_outside_the_default_branch_fetches_its_commits(
         ("acme/app", "ghp_wrong", "refused the credentials (401 Bad credentials)"),
     ],
 )
+@pytest.mark.parametrize("graphql", [True, False])
 def test_errors_say_what_to_fix(
-    deps: Deps, fake: FakeGitHub, repo: str, token: str, expected: str
+    deps: Deps, fake: FakeGitHub, repo: str, token: str, expected: str, graphql: bool
 ) -> None:
+    fake.graphql = graphql  # the same words whichever API answered
     deps = Deps(
         config=Config(github_token=token, github_api_url=fake.url, db_path=deps.config.db_path),
         store=deps.store,
@@ -368,6 +378,8 @@ def test_errors_say_what_to_fix(
         github_sync.sync(deps, repo)
     assert expected in raised.value.message
     assert github.all_settings(deps.store.db) == []  # nothing configured by a failed sync
+    if graphql:  # a refusal is no sign of GraphQL missing: REST is not asked
+        assert [r.method for r in fake.requests] == ["POST"]
 
 
 def test_scheduled_sync_runs_configured_repositories_and_logs_errors(
