@@ -185,6 +185,8 @@ class _Run:
         self.progress(phase, min(max(done / span, 0.0), 1.0) if span > 0 else 1.0)
 
     def run(self) -> None:
+        """Deployments, then pull requests, then commits, then deploys off the default
+        branch: the same order of writes on either path, so the same rows and ids."""
         client = github_api.client(self.deps.config, self.calls)
         try:
             self._graphql(client)
@@ -205,15 +207,14 @@ class _Run:
         self._link()
 
     def _graphql(self, client: Github) -> None:
+        """The three lists a page of each per query (graphql.Pages); raises Unavailable."""
         pages = graphql.Pages(client.requester, self.calls, self.repo, self.start, BATCH)
         found = pages.fetch()
         self._found(found.full_name, found.default_branch or "")
         self._deployments(graphql.deployment(n) for n in pages.nodes("deployments"))
         pages.close("deployments")
         self._pulls(graphql.pull(n) for n in pages.nodes("pulls"))
-        commits = (
-            graphql.commit(n) for n in pages.nodes("commits") if found.default_branch is not None
-        )
+        commits = (graphql.commit(n) for n in pages.nodes("commits"))  # none when empty
         # The boundary's commit, before the range, is one REST request (as the compare API
         # for deploys outside the default branch is, _link).
         lazy = github_api.client(self.deps.config, self.calls, lazy=True)
