@@ -50,6 +50,8 @@ from storage.db import Busy, Store
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
 
+    from bot.sources.github.api import Calls
+
 
 def _config(*, for_slack: bool) -> Config:
     try:
@@ -465,13 +467,20 @@ SYNC_STEPS = 1000  # a progress bar's resolution
 
 
 class _SyncProgress:
-    """A progress bar per sync phase on standard error; nothing when that is no terminal
-    (a cron job's log gets the summary line only)."""
+    """A progress bar per sync phase on standard error, with the API budget used so far
+    beside it; nothing when that is no terminal (a cron job's log gets the summary line)."""
 
-    def __init__(self) -> None:
+    def __init__(self, calls: Calls) -> None:
+        self.calls = calls
         self.shown = sys.stderr.isatty()
         self.phase: str | None = None
         self.bar: ProgressBar[int] | None = None
+
+    def _budget(self, _: object) -> str:
+        calls = self.calls
+        return github_text.github_sync_budget(
+            calls.rest, calls.graphql, calls.points, calls.remaining
+        )
 
     def __call__(self, phase: str, fraction: float) -> None:
         if not self.shown:
@@ -480,12 +489,15 @@ class _SyncProgress:
             self.close()
             self.phase = phase
             self.bar = click.progressbar(
-                length=SYNC_STEPS, label=github_text.GITHUB_SYNC_PHASES[phase], file=sys.stderr
+                length=SYNC_STEPS,
+                label=github_text.GITHUB_SYNC_PHASES[phase],
+                file=sys.stderr,
+                item_show_func=self._budget,
             )
             self.bar.render_progress()
         steps = int(fraction * SYNC_STEPS) - self.bar.pos
         if steps > 0:
-            self.bar.update(steps)
+            self.bar.update(steps, current_item=phase)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -495,18 +507,26 @@ class _SyncProgress:
 
 @github.command("sync")
 @click.argument("repo", metavar="OWNER/REPO")
-@click.option("--since", metavar="DATE",
-              help="Start here: a day (YYYY-MM-DD, team time zone), an ISO-8601 time or "
-                   "'30d ago'. [default: where the last sync ended, else 90 days ago]")  # fmt: skip
-def github_sync(repo: str, since: str | None) -> None:
+@click.option(
+    "--since",
+    metavar="DATE",
+    help="Start here: a day (YYYY-MM-DD, team time zone), an ISO-8601 time or "
+    "'30d ago'. [default: where the last sync ended, else 90 days ago]",
+)
+@click.option("--dry-run", is_flag=True,
+              help="Say how many API calls a first import from --since (default 90 days ago) "
+                   "would take, from one GraphQL call; store nothing.")  # fmt: skip
+def github_sync(repo: str, since: str | None, dry_run: bool) -> None:
     """Import a repository's deployments with their statuses, merged pull requests and
     default-branch commits through the GitHub API, so lead times and deploys are known
     without webhooks or before they were set up.
 
-    Incremental: a second run reads only what is new. The last production deployment
-    before the range is read too, so the first deployment in it ships only its own
-    changes. Rate limits are waited out a minute at a time; when the hourly budget is
-    spent it stops, and running it again continues where it stopped.
+    Through GraphQL, 100 deployments with their statuses, pull requests and commits per
+    call (REST where GraphQL is unavailable: a call per deployment). Incremental: a
+    second run reads only what is new. The last production deployment before the range
+    is read too, so the first deployment in it ships only its own changes. Rate limits
+    are waited out a minute at a time; when the hourly budget is spent it stops, and
+    running it again continues where it stopped.
 
     Needs GITHUB_TOKEN (or the GitHub App settings); reads GITHUB_API_URL and SHIPSHAPE_DB.
 
@@ -514,6 +534,7 @@ def github_sync(repo: str, since: str | None) -> None:
     Examples:
       GITHUB_TOKEN=github_pat_... shipshape github sync acme/api --since 2026-09-01
       shipshape github sync acme/api
+      shipshape github sync acme/api --since 2025-12-01 --dry-run
     """
     from bot.sources.github import api as github_api
     from bot.sources.github import sync as sync_module  # PyGithub loads only when syncing
@@ -531,13 +552,17 @@ def github_sync(repo: str, since: str | None) -> None:
             raise click.BadParameter(
                 github_text.github_bad_since(since, config.timezone), param_hint="'--since'"
             ) from None
+    if dry_run:
+        _github_dry_run(config, clock, repo, start)
+        return
     with _store(config) as store:
         deps = Deps(config=config, store=store, clock=clock)
         begin = sync_module.start_of_range(deps, repo, start)
         click.echo(github_text.github_sync_range(repo, show(begin, config.timezone)), err=True)
-        progress = _SyncProgress()
+        calls = github_api.Calls()
+        progress = _SyncProgress(calls)
         try:
-            result = sync_module.sync(deps, repo, start, progress)
+            result = sync_module.sync(deps, repo, start, progress, calls)
         except sync_module.SyncError as error:
             progress.close()
             if isinstance(error, sync_module.RateLimited):
@@ -549,6 +574,30 @@ def github_sync(repo: str, since: str | None) -> None:
             raise SystemExit(130) from None
         progress.close()
     click.echo(sync_module.summary(result))
+
+
+def _github_dry_run(
+    config: Config, clock: Clock, repo: str, start: pendulum.DateTime | None
+) -> None:
+    """`github sync --dry-run`: the estimate needs no database."""
+    from bot.sources.github import sync as sync_module
+
+    try:
+        found = sync_module.dry_run(config, clock, repo, start)
+    except sync_module.SyncError as error:
+        _fail([error.message])
+    begin = start or clock.now().subtract(days=sync_module.DEFAULT_DAYS)
+    click.echo(
+        github_text.github_dry_run(
+            found.repo,
+            show(begin, config.timezone),
+            found.deployments,
+            found.pulls,
+            found.commits,
+            found.graphql_calls,
+            found.rest_calls,
+        )
+    )
 
 
 LABEL_LIMIT = 50  # GitHub's own limit for a label name
