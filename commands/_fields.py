@@ -5,13 +5,30 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import urlparse
 
 import pendulum
 
 from bot.core.errors import FieldError
 from bot.core.moments import BadTime, parse_moment
-from bot.core.text import REPO, UNPRINTABLE, is_service
+from bot.core.text import (
+    LINE_BREAKS,
+    MAX_ENV,
+    MAX_TITLE,
+    MAX_URL,
+    MAX_VERSION,
+    REPO,
+    UNPRINTABLE,
+    URL_CHARACTER,
+    URL_NO_HOST,
+    URL_NOT_HTTP,
+    URL_TOO_LONG,
+    URL_UNREADABLE,
+    is_service,
+    is_sha,
+    is_version,
+    one_line,
+    url_problem,
+)
 from bot.core.wording import WEEKDAYS
 
 # ---- words: refusals of field values, and the words several commands share ------------------
@@ -69,9 +86,12 @@ def bad_repo(value: str) -> str:
 
 
 URL_EXAMPLE = "url=https://ci.example.com/run/7"
-URL_NOT_HTTP = "it does not start with http:// or https://"
-URL_NO_HOST = "it names no host"
-URL_UNREADABLE = "it has a host or port that cannot be read"
+# What is wrong with a link, by bot.core.text's reason (a character has its own words).
+URL_PROBLEMS = {
+    URL_UNREADABLE: "it has a host or port that cannot be read",
+    URL_NOT_HTTP: "it does not start with http:// or https://",
+    URL_NO_HOST: "it names no host",
+}
 
 
 def url_has(char: str) -> str:
@@ -133,7 +153,6 @@ def bad_clock_time(word: str) -> str:
     return f"`{word}` is not a time of day: use 24-hour HH:MM from 00:00 to 23:59, like `09:00`."
 
 
-_SHA = re.compile(r"^[0-9a-f]{7,40}$")
 _ID = re.compile(r"^#?(\d{1,12})$")
 # Slack turns a URL into "<https://x|label>" or "<https://x>" in command text.
 _SLACK_LINK = re.compile(r"^<([^|>]+)(?:\|[^>]*)?>$")
@@ -146,14 +165,6 @@ _DAYS = {
 }  # fmt: skip
 DAY_WORDS = frozenset(_DAYS)
 _CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
-_LINE_BREAKS = re.compile(r"[\t\r\n]")
-# A link is one URL: no spaces, and none of the characters of Slack's <url|label> syntax.
-_NOT_IN_URL = re.compile(r"[\s<>|]")
-MAX_VERSION = 100
-MAX_TITLE = 200
-MAX_URL = 500
-# GitHub's limit on an environment name: any name it gives fits.
-MAX_ENV = 255
 NONE = "none"
 
 
@@ -199,14 +210,14 @@ def environment(value: str) -> str:
 
 def version(value: str) -> str:
     printable("version", value)
-    if len(value) > MAX_VERSION or any(c.isspace() for c in value):
+    if not is_version(value):
         raise FieldError("version", bad_version(value, MAX_VERSION))
     return value
 
 
 def sha(value: str) -> str:
     lowered = printable("sha", value).lower()
-    if not _SHA.match(lowered):
+    if not is_sha(lowered):
         raise FieldError("sha", bad_sha(value))
     return lowered
 
@@ -221,20 +232,14 @@ def url(value: str) -> str:
     """One clean http(s) link: Slack's `<url|label>` is unwrapped (the label is not kept)."""
     if match := _SLACK_LINK.match(printable("url", value)):
         value = match.group(1)
-    if len(value) > MAX_URL:
+    problem = url_problem(value)
+    if problem is None:
+        return value
+    reason, char = problem
+    if reason == URL_TOO_LONG:
         raise FieldError("url", url_too_long(len(value), MAX_URL))
-    if found := _NOT_IN_URL.search(value):
-        raise FieldError("url", bad_url(value, url_has(found.group())))
-    try:
-        parsed = urlparse(value)
-        host, _ = parsed.hostname, parsed.port  # .port raises on a port that is none
-    except ValueError:
-        raise FieldError("url", bad_url(value, URL_UNREADABLE)) from None
-    if parsed.scheme.lower() not in ("http", "https"):
-        raise FieldError("url", bad_url(value, URL_NOT_HTTP))
-    if not host:
-        raise FieldError("url", bad_url(value, URL_NO_HOST))
-    return value
+    words = url_has(char) if reason == URL_CHARACTER else URL_PROBLEMS[reason]
+    raise FieldError("url", bad_url(value, words))
 
 
 def status(value: str) -> str:
@@ -252,7 +257,8 @@ def severity(value: str) -> int:
 
 def title(value: str) -> str:
     # Tabs and line breaks are how pasted text arrives: they become spaces, like runs of them.
-    value = " ".join(printable("title", _LINE_BREAKS.sub(" ", value)).split())
+    printable("title", LINE_BREAKS.sub(" ", value))
+    value = one_line(value)
     if not value:
         raise FieldError("title", MISSING_TITLE)
     if len(value) > MAX_TITLE:

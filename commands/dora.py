@@ -61,6 +61,16 @@ DORA_NO_INDIVIDUALS = (
 )
 
 
+# DORA's grouping since its 2024 report (dora.dev, "DORA's software delivery performance
+# metrics"), and its advice that the metrics describe one application or service.
+DORA_THROUGHPUT = "*Throughput*, how many changes reach production and how quickly:"
+DORA_INSTABILITY = "*Instability*, how often deployments go wrong:"
+DORA_NOT_A_RANKING = (
+    "DORA measures one application or service against itself over time and advises against "
+    "comparing teams by these numbers, so Shipshape never ranks teams against each other."
+)
+
+
 def dora_help(source: str) -> str:
     return f"""*DORA metrics for a service or the whole organisation*
 `{DORA_GRAMMAR}`
@@ -69,13 +79,16 @@ def dora_help(source: str) -> str:
 • `/dora all last month env=staging`: staging instead of the production environments
 • `{DORA_RANGE_EXAMPLE} share`: whole days in the team time zone, both included, posted in the channel
 Windows: {DORA_WINDOWS}.
-*How each metric is counted.* A deployment is a successful deploy to production; a failed attempt never reached users and is counted apart, in no metric.
+*How each metric is counted.* A deployment is a successful deploy to production; a failed attempt never reached users and is counted apart, in no metric. DORA groups its five metrics in two:
+{DORA_THROUGHPUT}
+• *{METRIC_LEAD_TIME}*: from a change's commit to the deployment that shipped it, median and p90, over the deployments whose changes are known (from GitHub, GitLab or the API). Elite under a day, high under a week, medium under 30 days.
 • *{METRIC_FREQUENCY}*: deployments finished in the window, per week, and on how many days. Elite daily or more, high weekly, medium monthly.
-• *{METRIC_LEAD_TIME}*: from a change's commit to the deployment that shipped it, median and p90, over the deployments whose changes are known (from GitHub). Elite under a day, high under a week, medium under 30 days.
-• *{METRIC_FAILURE_RATE}*: the share of deployments that caused an incident or were rolled back. Elite 5% or less, high 10%, medium 15%.
 • *{METRIC_RECOVERY}*: start to resolution of incidents caused by a deployment and resolved in the window, median and p90; beside it, time to restore over every incident. Elite under an hour, high under a day, medium under a week.
+{DORA_INSTABILITY}
+• *{METRIC_FAILURE_RATE}*: the share of deployments that caused an incident or were rolled back. Elite 5% or less, high 10%, medium 15%.
 • *{METRIC_REWORK}*: the share of deployments that were hotfixes (`--hotfix`) or rollbacks. DORA gives it no band.
-Each metric shows its change against the previous window of the same length (rates in percentage points). Bands follow the {source}.
+Each metric shows its change against the previous window of the same length (rates in percentage points). Bands: {source} (the last DORA published per metric).
+{DORA_NOT_A_RANKING}
 {DORA_SUBSCRIBE_HELP}
 {DORA_TEAMS_HELP}
 Shipshape reports teams, services and environments, never individuals."""

@@ -29,6 +29,20 @@ def resolve(db: sqlite_utils.Database, incident_id: int, resolved_at: str) -> No
     db.conn.execute("UPDATE incidents SET resolved_at = ? WHERE id = ?", (resolved_at, incident_id))
 
 
+def describe(
+    db: sqlite_utils.Database,
+    incident_id: int,
+    service: str,
+    title: str,
+    severity: int | None,
+    started_at: str,
+) -> None:
+    db.conn.execute(
+        "UPDATE incidents SET service = ?, title = ?, severity = ?, started_at = ? WHERE id = ?",
+        (service, title, severity, started_at, incident_id),
+    )
+
+
 def reopen(db: sqlite_utils.Database, incident_id: int) -> None:
     db.conn.execute("UPDATE incidents SET resolved_at = NULL WHERE id = ?", (incident_id,))
 

@@ -9,7 +9,7 @@ import logging
 import re
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -53,6 +53,8 @@ from storage.teams import Team
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
+
+    from bot.sources.github.api import Calls
 
 
 def _config(*, for_slack: bool) -> Config:
@@ -569,13 +571,20 @@ SYNC_STEPS = 1000  # a progress bar's resolution
 
 
 class _SyncProgress:
-    """A progress bar per sync phase on standard error; nothing when that is no terminal
-    (a cron job's log gets the summary line only)."""
+    """A progress bar per sync phase on standard error, with the API budget used so far
+    beside it; nothing when that is no terminal (a cron job's log gets the summary line)."""
 
-    def __init__(self) -> None:
+    def __init__(self, calls: Calls) -> None:
+        self.calls = calls
         self.shown = sys.stderr.isatty()
         self.phase: str | None = None
         self.bar: ProgressBar[int] | None = None
+
+    def _budget(self, _: object) -> str:
+        calls = self.calls
+        return github_text.github_sync_budget(
+            calls.rest, calls.graphql, calls.points, calls.remaining
+        )
 
     def __call__(self, phase: str, fraction: float) -> None:
         if not self.shown:
@@ -584,12 +593,15 @@ class _SyncProgress:
             self.close()
             self.phase = phase
             self.bar = click.progressbar(
-                length=SYNC_STEPS, label=github_text.GITHUB_SYNC_PHASES[phase], file=sys.stderr
+                length=SYNC_STEPS,
+                label=github_text.GITHUB_SYNC_PHASES[phase],
+                file=sys.stderr,
+                item_show_func=self._budget,
             )
             self.bar.render_progress()
         steps = int(fraction * SYNC_STEPS) - self.bar.pos
         if steps > 0:
-            self.bar.update(steps)
+            self.bar.update(steps, current_item=phase)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -599,18 +611,26 @@ class _SyncProgress:
 
 @github.command("sync")
 @click.argument("repo", metavar="OWNER/REPO")
-@click.option("--since", metavar="DATE",
-              help="Start here: a day (YYYY-MM-DD, team time zone), an ISO-8601 time or "
-                   "'30d ago'. [default: where the last sync ended, else 90 days ago]")  # fmt: skip
-def github_sync(repo: str, since: str | None) -> None:
+@click.option(
+    "--since",
+    metavar="DATE",
+    help="Start here: a day (YYYY-MM-DD, team time zone), an ISO-8601 time or "
+    "'30d ago'. [default: where the last sync ended, else 90 days ago]",
+)
+@click.option("--dry-run", is_flag=True,
+              help="Say how many API calls a first import from --since (default 90 days ago) "
+                   "would take, from one GraphQL call; store nothing.")  # fmt: skip
+def github_sync(repo: str, since: str | None, dry_run: bool) -> None:
     """Import a repository's deployments with their statuses, merged pull requests and
     default-branch commits through the GitHub API, so lead times and deploys are known
     without webhooks or before they were set up.
 
-    Incremental: a second run reads only what is new. The last production deployment
-    before the range is read too, so the first deployment in it ships only its own
-    changes. Rate limits are waited out a minute at a time; when the hourly budget is
-    spent it stops, and running it again continues where it stopped.
+    Through GraphQL, 100 deployments with their statuses, pull requests and commits per
+    call (REST where GraphQL is unavailable: a call per deployment). Incremental: a
+    second run reads only what is new. The last production deployment before the range
+    is read too, so the first deployment in it ships only its own changes. Rate limits
+    are waited out a minute at a time; when the hourly budget is spent it stops, and
+    running it again continues where it stopped.
 
     Needs GITHUB_TOKEN (or the GitHub App settings); reads GITHUB_API_URL and SHIPSHAPE_DB.
 
@@ -618,6 +638,7 @@ def github_sync(repo: str, since: str | None) -> None:
     Examples:
       GITHUB_TOKEN=github_pat_... shipshape github sync acme/api --since 2026-09-01
       shipshape github sync acme/api
+      shipshape github sync acme/api --since 2025-12-01 --dry-run
     """
     from bot.sources.github import api as github_api
     from bot.sources.github import sync as sync_module  # PyGithub loads only when syncing
@@ -635,13 +656,17 @@ def github_sync(repo: str, since: str | None) -> None:
             raise click.BadParameter(
                 github_text.github_bad_since(since, config.timezone), param_hint="'--since'"
             ) from None
+    if dry_run:
+        _github_dry_run(config, clock, repo, start)
+        return
     with _store(config) as store:
         deps = Deps(config=config, store=store, clock=clock)
         begin = sync_module.start_of_range(deps, repo, start)
         click.echo(github_text.github_sync_range(repo, show(begin, config.timezone)), err=True)
-        progress = _SyncProgress()
+        calls = github_api.Calls()
+        progress = _SyncProgress(calls)
         try:
-            result = sync_module.sync(deps, repo, start, progress)
+            result = sync_module.sync(deps, repo, start, progress, calls)
         except sync_module.SyncError as error:
             progress.close()
             if isinstance(error, sync_module.RateLimited):
@@ -653,6 +678,30 @@ def github_sync(repo: str, since: str | None) -> None:
             raise SystemExit(130) from None
         progress.close()
     click.echo(sync_module.summary(result))
+
+
+def _github_dry_run(
+    config: Config, clock: Clock, repo: str, start: pendulum.DateTime | None
+) -> None:
+    """`github sync --dry-run`: the estimate needs no database."""
+    from bot.sources.github import sync as sync_module
+
+    try:
+        found = sync_module.dry_run(config, clock, repo, start)
+    except sync_module.SyncError as error:
+        _fail([error.message])
+    begin = start or clock.now().subtract(days=sync_module.DEFAULT_DAYS)
+    click.echo(
+        github_text.github_dry_run(
+            found.repo,
+            show(begin, config.timezone),
+            found.deployments,
+            found.pulls,
+            found.commits,
+            found.graphql_calls,
+            found.rest_calls,
+        )
+    )
 
 
 LABEL_LIMIT = 50  # GitHub's own limit for a label name
@@ -767,10 +816,43 @@ def github_repos() -> None:
     click.echo("\n\n".join(_show_settings(s, config.timezone) for s in found))
 
 
+# ---- the sources' mapping commands: a channel to post incident cards in -----------------------
+
+_CHANNEL_ID = re.compile(r"^#?([CG][A-Z0-9]{6,20})$")
+
+
+def _channel(config: Config, value: str, bad: Callable[[str], str]) -> str | None:
+    """A mapping's `channel=`: an id as it is, `none` for no channel, or a #name looked up in
+    Slack with SLACK_BOT_TOKEN (the bot posts by id). `bad` words any other value."""
+    if value.lower() == "none":
+        return None
+    if match := _CHANNEL_ID.match(value):
+        return match.group(1)
+    from bot.slack.channels import NAME
+
+    name = NAME.match(value)
+    if name is None:
+        raise click.ClickException(bad(value))
+    if not config.slack_bot_token:
+        raise click.ClickException(app_text.channel_needs_token(value))
+    from slack_sdk.errors import SlackApiError
+
+    from bot.app.slack_app import web_client
+    from bot.slack.channels import find_channel
+
+    try:
+        found = find_channel(web_client(config.slack_bot_token, config.slack_api_url), name[1])
+    except SlackApiError as error:
+        code = str(error.response.get("error") or error)
+        raise click.ClickException(app_text.channel_lookup_failed(value, code)) from None
+    if found is None:
+        raise click.ClickException(app_text.channel_not_found(value))
+    return found
+
+
 # ---- shipshape gitlab ------------------------------------------------------------------------
 
 _GITLAB_KEYS = ("service", "incident-label", "channel")
-_CHANNEL_ID = re.compile(r"^#?([CG][A-Z0-9]{6,20})$")
 
 
 @main.group()
@@ -791,7 +873,7 @@ def _gitlab_project(value: str) -> str:
     return path
 
 
-def _gitlab_changes(words: tuple[str, ...]) -> dict[str, str | None]:
+def _gitlab_changes(config: Config, words: tuple[str, ...]) -> dict[str, str | None]:
     """`key=value` words as SourceSettings fields, every one checked before anything is
     stored; a wrong one is a ClickException naming it with a correct example."""
     found: dict[str, str | None] = {}
@@ -809,12 +891,8 @@ def _gitlab_changes(words: tuple[str, ...]) -> dict[str, str | None]:
             if not value or len(value) > LABEL_LIMIT or not value.isprintable():
                 raise click.ClickException(gitlab_text.gitlab_bad_label(value, LABEL_LIMIT))
             found["incident_label"] = value
-        elif value.lower() == "none":
-            found["channel_id"] = None
-        elif match := _CHANNEL_ID.match(value):
-            found["channel_id"] = match.group(1)
         else:
-            raise click.ClickException(gitlab_text.gitlab_bad_channel(value))
+            found["channel_id"] = _channel(config, value, gitlab_text.gitlab_bad_channel)
     return found
 
 
@@ -841,8 +919,9 @@ def gitlab_project(project: str, settings: tuple[str, ...]) -> None:
                         (default: the last part of the project's path)
     incident-label=L    issues with this label are incidents, as are issues of
                         type Incident (default: incident)
-    channel=ID          post its incidents' cards to this Slack channel, by id
-                        (C0123ABCD; not #name), or channel=none
+    channel=CHANNEL     post its incidents' cards to this Slack channel: its id
+                        (C0123ABCD), its #name (looked up in Slack: needs
+                        SLACK_BOT_TOKEN), or channel=none
 
     Write GROUP/PROJECT as GitLab's path_with_namespace (subgroups too).
 
@@ -854,7 +933,7 @@ def gitlab_project(project: str, settings: tuple[str, ...]) -> None:
     """
     config = _config(for_slack=False)
     path = _gitlab_project(project)
-    changes = _gitlab_changes(settings)
+    changes = _gitlab_changes(config, settings)
     if not changes:
         with _existing_store(config) as store:
             click.echo(_gitlab_lines(store.db, path))
@@ -908,9 +987,9 @@ def pagerduty() -> None:
     """
 
 
-def _pagerduty_changes(words: tuple[str, ...]) -> dict[str, str | None]:
-    """`service=NAME`, `channel=C...` or `channel=none`, every one checked before anything
-    is stored. A #name cannot be looked up without Slack, so channels are given by id."""
+def _pagerduty_changes(config: Config, words: tuple[str, ...]) -> dict[str, str | None]:
+    """`service=NAME`, `channel=C...|#name|none`, every one checked before anything is
+    stored."""
     changes: dict[str, str | None] = {}
     for word in words:
         key, has_value, value = word.partition("=")
@@ -922,12 +1001,8 @@ def _pagerduty_changes(words: tuple[str, ...]) -> dict[str, str | None]:
                 changes["service"] = fields.service(value)
             except FieldError as error:
                 raise click.ClickException(pd_text.pagerduty_bad_service(error.problem)) from None
-        elif value.lower() == "none":
-            changes["channel_id"] = None
-        elif match := _CHANNEL_ID.match(value):
-            changes["channel_id"] = match.group(1)
         else:
-            raise click.ClickException(pd_text.pagerduty_bad_channel(value))
+            changes["channel_id"] = _channel(config, value, pd_text.pagerduty_bad_channel)
     return changes
 
 
@@ -944,8 +1019,9 @@ def pagerduty_service(name_or_id: str, settings: tuple[str, ...]) -> None:
     \b
     service=NAME     the Shipshape service its incidents count for (default: the
                      PagerDuty name in lower case, "Checkout API" is checkout-api)
-    channel=C...     the Slack channel id where its incidents' cards are posted
-                     (channel=none: posted nowhere, the default)
+    channel=CHANNEL  the Slack channel where its incidents' cards are posted: its
+                     id (C0123ABCD) or its #name (looked up in Slack: needs
+                     SLACK_BOT_TOKEN); channel=none: posted nowhere, the default
 
     NAME_OR_ID is the service's name as PagerDuty shows it, or its id (the P... in
     the service's URL); an id wins over a name when both are mapped.
@@ -959,7 +1035,7 @@ def pagerduty_service(name_or_id: str, settings: tuple[str, ...]) -> None:
     key = name_or_id.strip()
     if not key or len(key) > 100 or not key.isprintable():
         raise click.ClickException(pd_text.pagerduty_bad_key(name_or_id))
-    changes = _pagerduty_changes(settings)
+    changes = _pagerduty_changes(config, settings)
     now = utc_text(_clock(config).now())
     empty = sources.SourceSettings(PAGERDUTY, key, None, None, None, now)
     if not changes:

@@ -1,9 +1,13 @@
 """`shipshape demo`: a separate database with 12 weeks of made-up but realistic delivery
-history, its /dora reports and weekly summary in the terminal, and the trend chart as a PNG.
+history and one closed pulse survey round, its /dora reports and weekly summary in the
+terminal, and the trend chart as a PNG.
 
-Everything is deterministic (a fixed seed and a fixed "now"), so two runs print the same
-report and tests can rely on it. The demo database is never the user's SHIPSHAPE_DB: it
-lives in its own folder and is recreated on each run.
+The history tells one story the weekly summary is built to catch: the payments team moved
+to continuous deployment four weeks before "now" and its failures rose with its pace, so
+the last complete week's speed-versus-stability check raises its flag, for payments and
+for the organisation. Everything is deterministic (a fixed seed per service and a fixed
+"now"), so two runs print the same report and tests can rely on it. The demo database is
+never the user's SHIPSHAPE_DB: it lives in its own folder and is recreated on each run.
 """
 
 from __future__ import annotations
@@ -22,17 +26,25 @@ from bot.app import text as app_text
 from bot.config import Config
 from bot.core.clock import FixedClock
 from bot.core.moments import show, utc_text
+from bot.core.weeks import iso_week
 from bot.core.windows import parse
 from bot.deps import Deps
 from bot.metrics.report import build
+from bot.metrics.stability import RECENT_WEEKS
 from bot.metrics.terminal import render
+from bot.pulse import rounds
 from bot.recording import changes, deploys, incidents
 from bot.recording.deploys import DeployFacts, Source
 from bot.recording.incidents import IncidentFacts
 from bot.summary import build as summary
+from storage import pulse
+from storage import pulse_answers as answers
 from storage.db import Store
+from storage.pulse import Survey
 
-NOW = pendulum.datetime(2026, 11, 23, 9, 0, tz="UTC")  # a Monday: week 47 is complete
+# Noon UTC on a Monday is a Monday in every time zone (UTC-12 to UTC+14), so the last
+# complete week is 2026-W47 whatever SHIPSHAPE_TIMEZONE says.
+NOW = pendulum.datetime(2026, 11, 23, 12, 0, tz="UTC")
 SEED = 20261123
 WEEKS = 12
 DB_NAME = "demo.db"
@@ -40,12 +52,40 @@ CHART_NAME = "trend.png"
 # Written into the SQLite header so a rerun deletes only a database the demo made.
 APPLICATION_ID = 0x53485044  # "SHPD"
 ENVIRONMENTS = ("production",)
-SERVICE_SHOWN = "payments"
+SERVICE_SHOWN = "payments"  # the service whose speed outran its stability
 MINUTE, HOUR, DAY = 60, 3_600, 86_400
+# The pulse survey of a made-up #dev channel: the demo never talks to Slack, so its round
+# is opened, answered and closed by the same code as the bot's, minus the DMs.
+PULSE_CHANNEL = "C0DEMODEV"
+PULSE_ADMIN = "U0DEMO000"
+PULSE_INVITED = 12
+# (ease 1-5, time sinks, comment) per respondent; None: this person skipped the round.
+# Three of the twelve never answered.
+PULSE_ANSWERS: tuple[tuple[int, tuple[str, ...], str] | None, ...] = (
+    (2, ("incidents", "deploy_process"), "Payments paged us three nights in a row."),
+    (3, ("code_review", "flaky_tests"), ""),
+    (2, ("incidents", "flaky_tests"), ""),
+    (4, ("ci",), ""),
+    None,
+    (3, ("incidents", "code_review"), "Reviews wait while half the team is firefighting."),
+    (4, ("meetings",), ""),
+    (2, ("incidents", "environments"), ""),
+    (5, (), "Shipping small changes feels quick now."),
+)
 
 
 class DemoError(Exception):
     """The demo cannot be written; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Shift:
+    """How a service delivers from `weeks` weeks before "now" on: the demo's story of a team
+    that sped up and broke more, for the weekly summary's speed-versus-stability flag."""
+
+    weeks: int
+    deploy_chance: float
+    failure_rate: float
 
 
 @dataclass(frozen=True)
@@ -59,14 +99,18 @@ class Profile:
     commits: tuple[int, int]  # per deployment
     recovery_median: float  # seconds an incident of this service lasts
     unrelated_incidents: int  # incidents no deploy caused (cause 'none')
+    shift: Shift | None = None
 
 
 PROFILES = (
     Profile("api", 0.92, 0.04, 5 * HOUR, (1, 4), 40 * MINUTE, 2),
     Profile("web", 0.65, 0.08, 20 * HOUR, (1, 5), 2 * HOUR, 1),
-    Profile("payments", 0.22, 0.22, 3 * DAY, (2, 8), 5 * HOUR, 2),
+    # Continuous deployment for the last RECENT_WEEKS weeks: deploys every working day,
+    # each failing with a chance of a third (the summary's check compares exactly those
+    # weeks with the 8 before).
+    Profile("payments", 0.5, 0.04, 3 * DAY, (2, 8), 5 * HOUR, 2, Shift(RECENT_WEEKS, 1.0, 0.33)),
     Profile("search", 0.38, 0.10, 36 * HOUR, (1, 4), 3 * HOUR, 1),
-    Profile("mobile-backend", 0.13, 0.15, 8 * DAY, (3, 10), 30 * HOUR, 1),
+    Profile("mobile-backend", 0.14, 0.15, 8 * DAY, (3, 10), 30 * HOUR, 1),
 )
 INCIDENT_TITLES = (
     "Elevated 5xx on checkout",
@@ -167,7 +211,7 @@ class _Service:
         )
         return resolved
 
-    def _release(self, at: pendulum.DateTime, progress: float) -> None:
+    def _release(self, at: pendulum.DateTime, failure_chance: float) -> None:
         rng = self.rng
         if rng.random() < 0.06:  # a failed attempt first, retried a little later
             self._deploy(at.subtract(minutes=rng.randint(15, 45)), status="failed")
@@ -178,9 +222,7 @@ class _Service:
         release = self._deploy(at)
         count = rng.randint(*self.p.commits)
         self._commits(release, at, count, self.p.lead_median)
-        # Failures creep up over the weeks as deploys speed up: something for the
-        # weekly summary's speed-versus-stability check to notice.
-        if rng.random() >= self.p.failure_rate * (0.7 + 0.6 * progress):
+        if rng.random() >= failure_chance:
             return
         kind = rng.choice(("incident", "incident", "rollback", "both"))
         if kind in ("rollback", "both"):
@@ -200,14 +242,23 @@ class _Service:
                 hotfix = self._deploy(fix_at, is_hotfix=1)
                 self._commits(hotfix, fix_at, 1, 40 * MINUTE)
 
+    def _chances(self, date: pendulum.DateTime, progress: float) -> tuple[float, float]:
+        """The chances of a deploy on a working day and of its failing in production."""
+        shift = self.p.shift
+        # NOW is a Monday, so whole weeks back from its midnight start ISO weeks.
+        if shift is not None and date >= NOW.start_of("day").subtract(weeks=shift.weeks):
+            return shift.deploy_chance, shift.failure_rate
+        # Teams speed up a bit over the weeks, and failures creep up with it.
+        ramp = progress - 0.5
+        return self.p.deploy_chance * (1 + 0.4 * ramp), self.p.failure_rate * (1 + 0.6 * ramp)
+
     def history(self, start: pendulum.DateTime) -> None:
         rng = self.rng
         for day in range(WEEKS * 7):
             date = start.add(days=day)
             if date.weekday() >= 5:  # nobody ships at the weekend here
                 continue
-            progress = day / (WEEKS * 7)
-            chance = self.p.deploy_chance * (0.8 + 0.4 * progress)  # teams speed up a bit
+            chance, failure = self._chances(date, day / (WEEKS * 7))
             times = []
             if rng.random() < chance:
                 times.append(rng.randint(8 * 60, 12 * 60))
@@ -216,17 +267,18 @@ class _Service:
             for minutes in times:
                 at = date.add(minutes=minutes)
                 if at < NOW:
-                    self._release(at, progress)
+                    self._release(at, failure)
         for _ in range(self.p.unrelated_incidents):
             self._incident(start.add(seconds=rng.randint(0, WEEKS * 7 * DAY - DAY)), None)
 
 
 def plan(seed: int = SEED) -> Plan:
     """The demo's rows, generated from `seed` (the same seed gives the same rows)."""
-    rng = random.Random(seed)
     result = Plan()
     start = NOW.start_of("day").subtract(weeks=WEEKS)
     for profile in PROFILES:
+        # One generator per service, so reshaping one service's story leaves the others'.
+        rng = random.Random(f"{seed}:{profile.name}")
         _Service(profile, rng, result).history(start)
     return result
 
@@ -288,6 +340,42 @@ def _fill(store: Store, rows: Plan) -> None:
         db.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
+def _pulse_round(store: Store, config: Config) -> None:
+    """One survey round, opened, answered and closed by the bot's own code (bot.pulse.rounds,
+    and the answer writes behind the DM's buttons), from the Friday before the summarised
+    week to its Thursday. Only the DMs are left out: each person's invite is claimed as
+    send_round claims it before a DM. The survey is stopped afterwards, so a bot started on
+    the demo database asks nobody."""
+    tz = config.timezone
+    week = iso_week(*summary.last_complete_week(NOW, tz), tz)
+    opened = week.start.in_timezone(tz).subtract(days=3).at(14)
+    clock = FixedClock(opened)
+    deps = Deps(config=config, store=store, clock=clock)
+    wanted = Survey(0, PULSE_CHANNEL, "channel", PULSE_CHANNEL, "biweekly", "fri", "14:00", tz)
+    with store.write() as db:
+        survey = pulse.start_survey(db, wanted, PULSE_ADMIN, utc_text(opened))
+    round_id, _ = rounds.open_new(deps, survey.id)
+    people = [f"U0DEMO{n:03d}" for n in range(1, PULSE_INVITED + 1)]
+    with store.write() as db:
+        for person in people:
+            pulse.claim_invite(db, round_id, person)
+    for person, answer in zip(people, PULSE_ANSWERS, strict=False):
+        clock.advance(hours=7)
+        now = utc_text(clock.now())
+        with store.write() as db:
+            if answer is None:
+                answers.skip(db, round_id, person, now)
+                continue
+            ease, sinks, comment = answer
+            answers.record_ease(db, round_id, person, ease, now)
+            answers.record_sinks(db, round_id, person, sinks, now)
+            if comment:
+                answers.record_comment(db, round_id, person, comment, now)
+    clock.set(opened.add(days=rounds.ROUND_DAYS))
+    rounds.close_due(deps)
+    rounds.stop(deps, survey)
+
+
 def _is_demo_database(path: Path) -> bool:
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -299,9 +387,9 @@ def _is_demo_database(path: Path) -> bool:
         return False
 
 
-def create(directory: Path) -> Path:
+def create(directory: Path, config: Config) -> Path:
     """A fresh demo database in `directory`; an existing one is replaced only if the demo
-    made it."""
+    made it. `config` gives the team time zone (the survey's) and the thresholds."""
     path = directory / DB_NAME
     if path.exists() and not _is_demo_database(path):
         raise DemoError(app_text.demo_not_ours(str(path)))
@@ -313,6 +401,7 @@ def create(directory: Path) -> Path:
         try:
             store.migrate()
             _fill(store, plan())
+            _pulse_round(store, config)
         finally:
             store.close()
     except (OSError, sqlite3.Error) as error:
@@ -322,7 +411,9 @@ def create(directory: Path) -> Path:
 
 def run(directory: Path, tz: str) -> Iterator[str]:
     """Build the demo and yield what to print, section by section."""
-    path = create(directory).resolve()
+    path = (directory / DB_NAME).resolve()
+    config = Config(db_path=str(path), timezone=tz, production_environments=ENVIRONMENTS)
+    create(directory, config)
     chart = path.parent / CHART_NAME
     services = [p.name for p in PROFILES]
     yield app_text.demo_intro(services, WEEKS, show(NOW, tz))
@@ -339,12 +430,15 @@ def run(directory: Path, tz: str) -> Iterator[str]:
                 tz=tz,
             )
             yield app_text.demo_heading(command) + "\n" + render(report, tz)
-        config = Config(db_path=str(path), timezone=tz, production_environments=ENVIRONMENTS)
         deps = Deps(config=config, store=store, clock=FixedClock(NOW))
-        weekly = summary.build(deps, *summary.last_complete_week(NOW, tz))
+        week = summary.last_complete_week(NOW, tz)
+        weekly = summary.build(deps, *week)
+        # What a channel subscribed with service=payments reads first that week.
+        own = summary.build(deps, *week, service=SERVICE_SHOWN)
     finally:
         store.close()
     yield summary.terminal_text(weekly)
+    yield app_text.demo_service_check(SERVICE_SHOWN, *summary.check_text(own.check))
     try:
         chart.write_bytes(summary.chart_png(weekly))
     except OSError as error:

@@ -37,13 +37,10 @@ from bot.sources.api.routes import Api
 from bot.sources.github import api as github_api
 from bot.sources.github import sync as github_sync
 from bot.sources.github.webhook import GitHubWebhook
-from bot.sources.gitlab import text as gitlab_text
 from bot.sources.gitlab.webhook import GitLabWebhook
-from bot.sources.pagerduty import text as pagerduty_text
 from bot.sources.pagerduty.webhook import PagerDutyWebhook
 from bot.summary import schedule as summary_schedule
 from storage.db import Store
-from storage.records import Incident
 
 log = logging.getLogger(__name__)
 # waitress warns on every request that waits for a free thread, which under a burst of
@@ -66,14 +63,6 @@ POLL_SECONDS = 0.001  # how often a stop looks whether the requests in hand were
 
 # One incident card posted at a time: two quick deliveries of one incident (opened, then
 # closed) would otherwise both find no message yet and post two cards.
-def _from_gitlab(incident: Incident) -> str:
-    return gitlab_text.from_gitlab(incident.url)
-
-
-def _from_pagerduty(incident: Incident) -> str:
-    return pagerduty_text.from_pagerduty(incident.url, incident.source_key)
-
-
 class BoundedChannel(HTTPChannel):
     """A waitress connection whose every request must arrive in full within
     `request_seconds` of its first byte (the first request's, of the connection opening).
@@ -193,12 +182,12 @@ class Server:
                     gitlab=GitLabWebhook(
                         self.deps,
                         self.executor,
-                        partial(source_cards.announce, self.deps, self.app.client, _from_gitlab),
+                        partial(source_cards.announce, self.deps, self.app.client),
                     ),
                     pagerduty=PagerDutyWebhook(
                         self.deps,
                         self.executor,
-                        partial(source_cards.announce, self.deps, self.app.client, _from_pagerduty),
+                        partial(source_cards.announce, self.deps, self.app.client),
                     ),
                 ),
                 host=host,

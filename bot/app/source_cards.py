@@ -1,5 +1,5 @@
-"""Incidents that arrived from another tool (GitLab, PagerDuty) in Slack: the incident card,
-with a last line saying where it came from, posted in the channel its project or service is
+"""Incidents that arrived from another tool (GitLab, PagerDuty) in Slack: the incident card
+(whose last line says where it came from) posted in the channel its project or service is
 mapped to and kept up to date as later deliveries resolve or reopen it. Here, in the
 composition root, because a source never talks to Slack."""
 
@@ -7,30 +7,22 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import ContextBlock
 
 from bot.deps import Deps
 from bot.recording import incidents as recording
 from bot.slack import incident_card
-from bot.slack.blocks import mrkdwn_text
 from storage.db import Busy
-from storage.records import Incident
 
 log = logging.getLogger(__name__)
 # Two quick deliveries of one incident (opened, then closed at once) must post one card, not
 # two: the second waits until the first has stored where its card is.
 _POSTING = threading.Lock()
 
-Origin = Callable[[Incident], str]  # the card's last line: "from GitLab: <link>"
 
-
-def announce(
-    deps: Deps, client: WebClient, origin: Origin, incident_id: int, channel_id: str | None
-) -> None:
+def announce(deps: Deps, client: WebClient, incident_id: int, channel_id: str | None) -> None:
     """After a delivery was answered: an incident that has a card gets it updated; one that
     has none gets it posted in `channel_id` (no channel mapped: posted nowhere)."""
     with _POSTING:
@@ -39,7 +31,6 @@ def announce(
             return
         incident = linked.incident
         text, blocks = incident_card.card(linked, deps.tz)
-        blocks = [*blocks, ContextBlock(elements=[mrkdwn_text(origin(incident))])]
         try:
             if incident.channel_id and incident.message_ts:
                 client.chat_update(

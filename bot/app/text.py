@@ -23,6 +23,34 @@ def database_busy_cli(waited: float) -> str:
     )
 
 
+# ---- channel=#name in the source mapping commands --------------------------------------------
+CHANNEL_BY_ID = (
+    "or give its id (in Slack: the channel's name > About, at the bottom, like C0123ABCD)"
+)
+
+
+def channel_needs_token(value: str) -> str:
+    return (
+        f"channel={value} is a name: looking it up needs Slack, so set SLACK_BOT_TOKEN (the "
+        f"bot's token, as `shipshape serve` uses it) {CHANNEL_BY_ID}. Nothing was stored."
+    )
+
+
+def channel_not_found(value: str) -> str:
+    return (
+        f"No channel called {value} that Shipshape can see: check the name, invite the bot to "
+        f"a private channel with `/invite @shipshape`, {CHANNEL_BY_ID}. Nothing was stored."
+    )
+
+
+def channel_lookup_failed(value: str, code: str) -> str:
+    return (
+        f"Slack refused to list channels to find {value} ({code}): check SLACK_BOT_TOKEN and "
+        f"that the app has the channels:read and groups:read scopes, {CHANNEL_BY_ID}. "
+        "Nothing was stored."
+    )
+
+
 # ---- shipshape serve and its database -------------------------------------------------------
 
 
@@ -85,13 +113,23 @@ def bad_now(value: str) -> str:
 def demo_intro(services: Sequence[str], weeks: int, as_of: str) -> str:
     names = ", ".join(services[:-1]) + f" and {services[-1]}"
     return (
-        f"Shipshape demo: {weeks} weeks of made-up delivery history for {names}, "
-        f"as of {as_of}. Below is what /dora answers in Slack."
+        f"Shipshape demo: {weeks} weeks of made-up delivery history for {names}, and one "
+        f"closed pulse survey round, as of {as_of}. Below is what /dora answers in Slack, "
+        "then the weekly summary a subscribed channel gets."
     )
 
 
 def demo_heading(command: str) -> str:
     return f"== {command} =="
+
+
+def demo_service_check(service: str, headline: str, body: str) -> str:
+    """The speed-versus-stability check of one service's summary, under the organisation's."""
+    return (
+        f"== Speed versus stability for {service} alone ==\n"
+        f"A channel subscribed with `/dora subscribe service={service}` reads this week: "
+        f"{headline} {body}"
+    )
 
 
 def demo_files(database: str, chart: str) -> str:

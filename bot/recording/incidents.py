@@ -72,6 +72,47 @@ def open_incident(
     return Opened(incident, deploy, created=True)
 
 
+@dataclass(frozen=True, slots=True)
+class IncidentChanges:
+    """What a later report under the same source key says; None (AUTO for the cause)
+    leaves a field as it was."""
+
+    service: str | None = None
+    title: str | None = None
+    severity: int | None = None
+    started_at: str | None = None
+    resolved_at: str | None = None
+    cause: Cause = AUTO
+
+
+def update(db: sqlite_utils.Database, incident_id: int, changes: IncidentChanges) -> Opened:
+    """Apply a later report to an incident: a new cause relinks it, a resolved_at resolves
+    it (a different one moves the recovery). Raises NotFound, or Conflict when the cause is
+    wrong or the incident would end before it started (field "at")."""
+    incident = existing(db, incident_id)
+    started_at = changes.started_at or incident.started_at
+    resolved_at = changes.resolved_at or incident.resolved_at
+    if resolved_at is not None and resolved_at < started_at:
+        raise Conflict(Reason.RESOLVED_BEFORE_START, incident, field="at")
+    if changes.cause != AUTO:
+        deploy_id = changes.cause if isinstance(changes.cause, int) else None
+        if deploy_id != incident.deploy_id:
+            incident = link(db, incident.id, deploy_id)
+    incidents.describe(
+        db,
+        incident.id,
+        changes.service or incident.service,
+        changes.title or incident.title,
+        changes.severity if changes.severity is not None else incident.severity,
+        started_at,
+    )
+    if resolved_at is not None and resolved_at != incident.resolved_at:
+        incidents.resolve(db, incident.id, resolved_at)
+    incident = existing(db, incident.id)
+    deploy = deploys.get(db, incident.deploy_id) if incident.deploy_id else None
+    return Opened(incident, deploy, created=False)
+
+
 def _cause(
     db: sqlite_utils.Database, facts: IncidentFacts, production: Sequence[str]
 ) -> tuple[Deploy | None, str]:

@@ -105,6 +105,9 @@ def card(linked: Linked, tz: str) -> tuple[str, list[Block]]:
         ),
         ContextBlock(elements=[mrkdwn_text(" · ".join(times))]),
     ]
+    origin = slack_text.incident_origin(incident.source, incident.url, incident.source_key)
+    if origin is not None:
+        blocks.append(ContextBlock(elements=[mrkdwn_text(origin)]))
     return text, blocks
 
 

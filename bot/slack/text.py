@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot.core.wording import env_name, plural
+from bot.core.wording import env_name, link, linkable, mrkdwn, plural
 
 if TYPE_CHECKING:
     from storage.records import Deploy
@@ -99,6 +99,16 @@ def started_at(when: str) -> str:
 
 def resolved_at(when: str) -> str:
     return f"resolved {when}"
+
+
+def incident_origin(source: str, url: str | None, key: str | None) -> str | None:
+    """The incident card's last line, saying which tool it came from with a link to its page
+    there (mrkdwn); None for an incident typed in Slack or sent to the API."""
+    if source == "gitlab":
+        return f"from GitLab: {link(url, mrkdwn(url))}" if url and linkable(url) else "from GitLab"
+    if source == "pagerduty":
+        return f"from PagerDuty: {link(url, mrkdwn(key or 'incident'))}"
+    return None
 
 
 def private_incident(incident_id: int) -> str:

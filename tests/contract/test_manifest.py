@@ -23,6 +23,7 @@ SCOPE = {
     "chat_update": "chat:write",
     "conversations_info": "channels:read",  # groups:read for private channels
     "conversations_members": "channels:read",  # groups:read for private channels
+    "conversations_list": "channels:read",  # groups:read for private channels
     "conversations_open": "im:write",
     "files_upload_v2": "files:write",
     "usergroups_list": "usergroups:read",
@@ -33,7 +34,7 @@ SCOPE = {
 }
 # Scopes that no method call shows: slash commands themselves, posting in a public channel
 # without joining it (README "Create the Slack app"), and the private-channel twin of
-# channels:read that conversations.info and conversations.members need there.
+# channels:read that conversations.info, .members and .list need there.
 WITHOUT_A_CALL = {"commands", "chat:write.public", "groups:read"}
 
 

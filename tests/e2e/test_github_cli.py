@@ -133,16 +133,16 @@ def test_sync_imports_and_a_second_run_reads_only_what_is_new(
     assert code == 0, err
     assert out == (
         "acme/app: 2 deployments, 2 statuses read, 1 merged pull requests, 2 new commits; "
-        "6 API calls.\n"
+        "1 API call (0 REST, 1 GraphQL), 1 GraphQL point, 4999 left.\n"
     )
     assert "Syncing acme/app from 2026-11-01 00:00 UTC." in err
-    assert len(fake.requests) == 6
+    assert [r.path for r in fake.requests] == ["/graphql"]
 
     code, out, _ = shipshape(tmp_path, "sync", "acme/app", **env)
     assert code == 0
     assert out.startswith(
         "acme/app: 0 deployments, 0 statuses read, 0 merged pull requests, "
-        "0 new commits; 4 API calls."
+        "0 new commits; 1 API call (0 REST, 1 GraphQL)"
     )
 
     code, out, _ = shipshape(tmp_path, "repos")
@@ -176,19 +176,19 @@ def test_sync_errors_are_one_clear_message(
 def test_sync_stops_clearly_when_the_rate_limit_is_spent(tmp_path: Path, fake: FakeGitHub) -> None:
     a1 = fake.commit("a1", "2026-11-10T08:00:00Z")
     fake.deployment(101, a1, "2026-11-10T08:30:00Z", ("success", "2026-11-10T09:00:00Z"))
-    fake.limit("/pulls$")
+    fake.graphql_error("rate_limited")  # in GraphQL's shape: a 200 with type RATE_LIMITED
     env = {"GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": fake.url}
 
     code, out, err = shipshape(tmp_path, "sync", "acme/app", **env)
     assert code == 1
-    assert out.startswith("acme/app: 1 deployments, 1 statuses read")  # what was stored
+    assert out.startswith("acme/app: 0 deployments, 0 statuses read")  # what was stored
     assert "rate limit is used up while syncing acme/app; it resets at" in err
     assert "continues where it stopped" in err
 
     code, out, _ = shipshape(tmp_path, "sync", "acme/app", **env)
     assert code == 0
     assert out.startswith(
-        "acme/app: 0 deployments, 0 statuses read, 0 merged pull requests, 1 new commits"
+        "acme/app: 1 deployments, 1 statuses read, 0 merged pull requests, 1 new commits"
     )
 
 

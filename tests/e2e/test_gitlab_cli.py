@@ -74,7 +74,7 @@ def test_no_projects_says_how_to_add_one(tmp_path: Path) -> None:
         (["acme/api", "colour=blue"], "'colour=blue' is not a setting"),
         (["acme/api", "service=-api"], "is not a service name"),
         (["acme/api", "incident-label="], "incident-label='' must be"),
-        (["acme/api", "channel=#incidents"], "channel='#incidents' is not a Slack channel id"),
+        (["acme/api", "channel=incidents"], "channel='incidents' is not a Slack channel"),
     ],
 )
 def test_bad_settings_name_the_problem_and_store_nothing(

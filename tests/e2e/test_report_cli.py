@@ -8,6 +8,8 @@ storage functions, so every number below is worked out by hand.
 from __future__ import annotations
 
 import json
+import re
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -277,31 +279,143 @@ def test_help_pages(tmp_path: Path, command: str) -> None:
 
 
 # ---- demo ----------------------------------------------------------------------------------
+# The speed-versus-stability check as the summary words it (bot/summary/text.py), with the
+# counts it was computed from; p-values as shown ("p = 0.0013", or "p < 0.001").
+P = r"p (?:= (?P<{0}>[0-9.e-]+)|< 0\.001)"
+FLAG = re.compile(
+    r"Speed is outrunning stability\. Deploys per week rose from [0-9.]+ to [0-9.]+ "
+    r"\((?P<k_r>\d+) in the last 4 weeks against (?P<k_b>\d+) in the 8 before, "
+    + P.format("p_deploys")
+    + r"\) while the change failure rate rose from [0-9.]+% to [0-9.]+% "
+    r"\((?P<f_b>\d+)/(?P=k_b) → (?P<f_r>\d+)/(?P=k_r), " + P.format("p_failures") + r"\)\."
+)
+TREND_LINE = re.compile(r"^\d{4}-W\d{2} +(\d+) deployments +([0-9.]+)% failed$", re.MULTILINE)
 
 
-def test_demo_shows_the_product_without_slack(tmp_path: Path) -> None:
-    user_db = tmp_path / "mine.db"
+def section(out: str, heading: str) -> str:
+    """What the demo printed under `== heading ==`, up to the next heading."""
+    _, found, after = out.partition(f"== {heading} ==\n")
+    assert found, f"no section {heading!r} in:\n{out}"
+    return after.split("\n== ", 1)[0].strip()
+
+
+def assert_flag_is_earned(text: str) -> re.Match[str]:
+    """The flag's sentence, with figures that meet SPEC.md's rule: k_r >= 10, f_r >= 3, a
+    weekly rate at least 1.2 times the baseline's, and both one-sided tests below 0.05,
+    their p-values being the ones the printed counts give."""
+    from scipy.stats import binomtest, fisher_exact
+
+    found = FLAG.search(text)
+    assert found, text
+    k_r, k_b, f_r, f_b = (int(found[key]) for key in ("k_r", "k_b", "f_r", "f_b"))
+    assert k_r >= 10 and f_r >= 3
+    assert k_r / 4 >= 1.2 * k_b / 8
+    assert f_r / k_r > f_b / k_b
+    p_deploys = binomtest(k_r, k_r + k_b, p=4 / 12, alternative="greater").pvalue
+    table = [[f_r, k_r - f_r], [f_b, k_b - f_b]]
+    p_failures = fisher_exact(table, alternative="greater").pvalue
+    for shown, p in ((found["p_deploys"], p_deploys), (found["p_failures"], p_failures)):
+        assert p < 0.05
+        assert (p < 0.001) if shown is None else f"{p:.2g}" == shown, (shown, p)
+    return found
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """One run of `shipshape demo --dir OUT`, with SHIPSHAPE_DB naming the user's own
+    database, for the tests that read what it printed and wrote: its folder and output."""
+    cwd = tmp_path_factory.mktemp("demo")
+    user_db = cwd / "mine.db"
     user_db.write_bytes(b"the user's own data")
     started = time.monotonic()
-    result = run(["demo", "--dir", str(tmp_path / "out")], tmp_path, SHIPSHAPE_DB=str(user_db))
+    result = run(["demo", "--dir", str(cwd / "out")], cwd, SHIPSHAPE_DB=str(user_db))
     assert result.returncode == 0, result.stderr
     assert time.monotonic() - started < 60
     assert_no_traceback(result.stdout, result.stderr)
-    out = result.stdout
+    assert user_db.read_bytes() == b"the user's own data"
+    assert not (cwd / "shipshape.db").exists()
+    return cwd / "out", result.stdout
+
+
+def test_demo_shows_the_product_without_slack(demo: tuple[Path, str]) -> None:
+    folder, out = demo
     for name in METRIC_NAMES:
         assert out.count(name) >= 2, name  # the organisation and one service
     assert "/dora all 30d" in out and "/dora payments 30d" in out
     assert "manifest.yml" in out and "uv run shipshape serve" in out
-    assert str(tmp_path / "out" / "demo.db") in out
-    png = (tmp_path / "out" / "trend.png").read_bytes()
+    assert str(folder / "demo.db") in out
+    png = (folder / "trend.png").read_bytes()
     assert png.startswith(PNG_SIGNATURE)
     assert len(png) > 10_000  # a drawn chart, not an empty image
-    assert user_db.read_bytes() == b"the user's own data"
-    assert not (tmp_path / "shipshape.db").exists()
 
-    again = run(["demo", "--dir", str(tmp_path / "out")], tmp_path)
+    again = run(["demo", "--dir", str(folder)], folder.parent)
     assert again.returncode == 0, again.stderr
-    assert again.stdout == out  # recreated, deterministically
+    assert again.stdout == out  # recreated, deterministically, survey round included
+
+
+def test_demo_summary_raises_the_speed_versus_stability_flag(demo: tuple[Path, str]) -> None:
+    _, out = demo
+    assert "== Weekly summary 2026-W47: all services ==" in out
+    check = section(out, "Speed versus stability")
+    found = assert_flag_is_earned(check)
+    # Where to look: payments, whose failure rate rose most (0 of its earlier deployments
+    # failed, a quarter of its recent ones did).
+    assert re.search(r"\. Look first at: payments \(0\.0% → 2\d\.\d%\), ", check), check
+    # The chart's weeks are the check's: 8 baseline weeks, then the recent 4.
+    trend = section(
+        out, "Deployments and change failure rate per week, 2026-W36 to 2026-W47 (the chart)"
+    )
+    weeks = [(int(n), round(int(n) * float(rate) / 100)) for n, rate in TREND_LINE.findall(trend)]
+    assert len(weeks) == 12
+    assert sum(n for n, _ in weeks[8:]) == int(found["k_r"])
+    assert sum(n for n, _ in weeks[:8]) == int(found["k_b"])
+    assert sum(f for _, f in weeks[8:]) == int(found["f_r"])
+    assert sum(f for _, f in weeks[:8]) == int(found["f_b"])
+
+
+def test_demo_shows_the_flag_of_the_service_alone(demo: tuple[Path, str]) -> None:
+    _, out = demo
+    own = section(out, "Speed versus stability for payments alone")
+    assert own.startswith("A channel subscribed with `/dora subscribe service=payments` reads")
+    found = assert_flag_is_earned(own)
+    assert found["f_b"] == "0"  # payments failed nothing before it sped up
+
+
+def test_demo_summary_shows_the_closed_pulse_round(demo: tuple[Path, str]) -> None:
+    """Twelve invited (bot/app/demo.py PULSE_ANSWERS): eight answered, one skipped, three
+    never did. Ease 2, 3, 2, 4, 3, 4, 2, 5: 25 / 8 = 3.125. Incidents named by 4 of 8 (50%),
+    flaky tests and code review by 2 each (25%; in the survey's order on a tie), CI, the
+    deploy process, meetings and environments by 1. Three wrote a comment."""
+    _, out = demo
+    assert section(out, "Pulse survey").split("\n") == [
+        "Latest round closed 2026-11-19 14:00 UTC, 8 respondents.",
+        "Ease of shipping: 3.1 of 5",
+        "Most time lost to: incidents or on-call interruptions 50%, flaky tests 25%, "
+        "waiting for code review 25%",
+        "3 comments: `/pulse results` in the survey's channel shows them.",
+    ]
+
+
+def test_demo_round_is_closed_like_any_other(demo: tuple[Path, str]) -> None:
+    """The demo's round went through bot.pulse.rounds, so closing it left what closing any
+    round leaves (storage/pulse_answers.py): answers with nothing that names a person, and
+    no key, invite or responder hash; the survey is stopped, so a bot started on the demo
+    database asks nobody."""
+    folder, _ = demo
+    conn = sqlite3.connect(f"file:{folder / 'demo.db'}?mode=ro", uri=True)
+    try:
+        assert conn.execute(
+            "SELECT opened_at, closed_at, hash_key FROM pulse_rounds"
+        ).fetchall() == [("2026-11-13T14:00:00Z", "2026-11-19T14:00:00Z", None)]
+        for table in ("pulse_invites", "pulse_responders"):
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(pulse_answers)")]
+        assert columns == ["id", "round_id", "ease", "sinks", "comment"]
+        eases = sorted(row[0] for row in conn.execute("SELECT ease FROM pulse_answers"))
+        assert eases == [2, 2, 2, 3, 3, 4, 4, 5]
+        assert conn.execute("SELECT active FROM pulse_surveys").fetchall() == [(0,)]
+    finally:
+        conn.close()
 
 
 def test_demo_default_folder_and_its_report(tmp_path: Path) -> None:
@@ -314,7 +428,7 @@ def test_demo_default_folder_and_its_report(tmp_path: Path) -> None:
             ["report", "--json"],
             tmp_path,
             SHIPSHAPE_DB=str(db),
-            SHIPSHAPE_NOW="2026-11-23T09:00:00Z",
+            SHIPSHAPE_NOW="2026-11-23T12:00:00Z",
             SHIPSHAPE_PRODUCTION_ENVIRONMENTS="production",
         ).stdout
     )

@@ -141,6 +141,7 @@ class FakeSlack:
         self.channel_members: dict[str, list[str]] = {}  # conversations.members, paginated
         self.usergroups: dict[str, dict[str, Any]] = {}  # id -> {"handle": ..., "users": [...]}
         self.private_channels: set[str] = set()  # conversations.info: the rest are public
+        self.channel_names: dict[str, str] = {}  # conversations.list: id -> name, paginated
         self.socket_mode_url = ""  # what apps.connections.open hands out
         self._ts = itertools.count(1)
         self._changed = threading.Condition()
@@ -215,7 +216,13 @@ class FakeSlack:
             user = self.users.get(args.get("user", ""), {"id": args.get("user")})
             return {"ok": True, "user": user}
         if method == "conversations.members":
-            return self._members(args)
+            members = self.channel_members.get(args.get("channel", ""))
+            if members is None:
+                return {"ok": False, "error": "channel_not_found"}
+            return self._page("members", members, args)
+        if method == "conversations.list":
+            named = [{"id": i, "name": name} for i, name in self.channel_names.items()]
+            return self._page("channels", named, args)
         if method == "usergroups.users.list":
             group = self.usergroups.get(args.get("usergroup", ""))
             if group is None:
@@ -238,16 +245,14 @@ class FakeSlack:
                                           for f in args.get("files") or []]}  # fmt: skip
         return {"ok": True}
 
-    def _members(self, args: dict[str, Any]) -> dict[str, Any]:
-        """One page of a channel's members; the cursor is the offset of the next page."""
-        members = self.channel_members.get(args.get("channel", ""))
-        if members is None:
-            return {"ok": False, "error": "channel_not_found"}
+    @staticmethod
+    def _page(key: str, items: list[Any], args: dict[str, Any]) -> dict[str, Any]:
+        """One page of a paginated list; the cursor is the offset of the next page."""
         start, limit = int(args.get("cursor") or 0), int(args.get("limit") or 100)
-        after = str(start + limit) if start + limit < len(members) else ""
+        after = str(start + limit) if start + limit < len(items) else ""
         return {
             "ok": True,
-            "members": members[start : start + limit],
+            key: items[start : start + limit],
             "response_metadata": {"next_cursor": after},
         }
 

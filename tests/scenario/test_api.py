@@ -305,6 +305,42 @@ def test_an_incident_is_linked_like_incident_open_and_resolved_later_by_key(api:
     assert report["change_failure_rate"]["failed"] == 1
 
 
+def test_a_later_call_by_key_changes_what_it_sends_and_keeps_the_rest(api: Bot) -> None:
+    cause = deploy(api, deployed_at="2026-11-24T09:00Z")
+    incident(api, key="inc-7", started_at="2026-11-24T09:40Z", severity=3)
+    # The tool learned more: a better title, a worse severity, an earlier start.
+    later = incident(
+        api, key="inc-7", title="Checkout down for EU", severity=1, started_at="2026-11-24T09:20Z"
+    )
+    assert later.status == 200, later.body
+    row = later.json["incident"]
+    assert (row["title"], row["severity"], row["started_at"]) == (
+        "Checkout down for EU", 1, "2026-11-24T09:20:00Z",
+    )  # fmt: skip
+    assert (row["deploy_id"], row["cause"]) == (cause.json["id"], "deploy")
+    # Resolving sends no severity or start: both stay as the last call left them.
+    resolved = incident(
+        api, key="inc-7", title="Checkout down for EU", resolved_at="2026-11-24T10:20Z"
+    )
+    row = resolved.json["incident"]
+    assert (row["severity"], row["started_at"], row["resolved_at"]) == (
+        1, "2026-11-24T09:20:00Z", "2026-11-24T10:20:00Z",
+    )  # fmt: skip
+    assert len(api.rows("incidents")) == 1
+    # 09:20 to 10:20: the moved start moved the recovery time with it.
+    assert cli_report(api, "checkout")["recovery_time"]["median_seconds"] == 60 * 60
+
+
+def test_a_later_start_after_the_stored_resolution_is_400_and_changes_nothing(api: Bot) -> None:
+    incident(api, key="inc-8", started_at="2026-11-24T09:00Z", resolved_at="2026-11-24T09:30Z")
+    before = api.rows("incidents")
+    reply = incident(api, key="inc-8", started_at="2026-11-24T10:00Z", title="Renamed")
+    assert reply.status == 400, reply.body
+    assert reply.json["field"] == "resolved_at"
+    assert "2026-11-24T09:30:00Z" in reply.json["error"]
+    assert api.rows("incidents") == before
+
+
 def test_incident_defaults_and_cause_none(api: Bot) -> None:
     deploy(api, deployed_at="2026-11-24T09:00Z")
     reply = incident(api, cause="none")

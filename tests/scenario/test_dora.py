@@ -311,22 +311,6 @@ def test_share_may_come_first(history: Bot) -> None:
 # ---- help, later forms, refusals ---------------------------------------------------------
 
 
-def test_help_explains_each_metric_and_names_the_band_source(bot: Bot) -> None:
-    text = dora(bot, "help").text
-    for name in (
-        "Deployment frequency",
-        "Change lead time",
-        "Change failure rate",
-        "Failed deployment recovery time",
-        "Deployment rework rate",
-    ):
-        (line,) = [line for line in text.split("\n") if line.startswith(f"• *{name}*")]
-        assert len(line) < 300
-    assert SOURCE in text
-    assert "`/dora [SERVICE|all] [WINDOW] [env=ENV] [share]`" in text
-    assert_nothing_posted(bot)
-
-
 @pytest.mark.parametrize(
     "text",
     [

@@ -1,5 +1,7 @@
-"""`github sync` against a loopback fake of the GitHub REST API (tests/fakes/fake_github.py),
-through the real PyGithub client, on a real SQLite file.
+"""`github sync` through the REST API: against a loopback fake of GitHub without GraphQL
+(tests/fakes/fake_github.py, where POST /graphql answers 404, as on a server without it), so
+every run asks GraphQL once and then reads REST, through the real PyGithub client, on a real
+SQLite file. The GraphQL path, the default: tests/scenario/test_github_graphql.py.
 
 The basic history, acme/app with default branch main (authored = committed unless noted):
   a1 11-10 08:00, a2 11-10 10:00, a3 11-11 09:00, a4 11-12 12:00
@@ -45,7 +47,7 @@ H = 3600
 
 @pytest.fixture
 def fake() -> Iterator[FakeGitHub]:
-    server = FakeGitHub().start()
+    server = FakeGitHub(graphql=False).start()
     yield server
     server.stop()
 
@@ -144,7 +146,9 @@ def test_sync_records_deploys_changes_and_exact_lead_times(deps: Deps, fake: Fak
         2,
         4,
     )
-    assert result.api_calls == len(fake.requests) == 8  # repo, 3 lists, 4 status lists
+    # GraphQL's 404, the repository, 3 lists, 4 status lists
+    assert result.api_calls == len(fake.requests) == 9
+    assert (result.api, result.graphql_calls, result.points) == ("rest", 1, 0)
     assert result.since == "2026-08-26T12:00:00Z"  # 90 days before now
     d101, d102 = deploy_of(deps, 101), deploy_of(deps, 102)
     assert (d101["source"], d101["status"], d101["environment"], d101["service"]) == (
@@ -199,7 +203,7 @@ def test_pages_through_long_lists_a_hundred_at_a_time(deps: Deps, fake: FakeGitH
         assert [r.query.get("page", "1") for r in asked] == [str(p) for p in range(1, pages + 1)]
         assert {r.query["per_page"] for r in asked} == {"100"}
     assert all(r.query["per_page"] == "100" for r in fake.requested("/statuses$"))
-    assert result.api_calls == len(fake.requests) == 1 + 3 + 230 + 2 + 3
+    assert result.api_calls == len(fake.requests) == 1 + 1 + 3 + 230 + 2 + 3
     # Stored oldest first, so each deployment shipped exactly its own commit (c0 is the
     # oldest), and the 20 commits after the last deployed one wait for the next deploy.
     first = deploy_of(deps, 1000)
@@ -217,7 +221,7 @@ def test_a_rate_limited_request_is_retried(deps: Deps, fake: FakeGitHub) -> None
     statuses = fake.requested("/deployments/103/statuses")
     assert [r.status for r in statuses] == [403, 200]
     assert result.deployments == 4
-    assert result.api_calls == len(fake.requests) == 9  # the 403 counts too
+    assert result.api_calls == len(fake.requests) == 10  # the 403 counts too
     assert lead_time(deps)["median_seconds"] == 3.5 * H
 
 
@@ -276,6 +280,7 @@ def test_a_second_run_fetches_only_what_is_new(
     second = github_sync.sync(deps, "acme/app")
 
     assert [(r.path, r.query.get("page")) for r in fake.requests] == [
+        ("/graphql", None),
         ("/repos/acme/app", None),
         ("/repos/acme/app/deployments", None),
         ("/repos/acme/app/deployments/106/statuses", None),
@@ -285,14 +290,14 @@ def test_a_second_run_fetches_only_what_is_new(
     ]
     assert fake.requested("/commits$")[0].query["since"] == "2026-11-24T11:00:00Z"
     assert (second.deployments, second.pull_requests, second.commits) == (2, 1, 1)
-    assert second.api_calls == 6
+    assert second.api_calls == 7
     assert shipped(deps, 105) == []  # a4 was shipped by 103 already
     assert shipped(deps, 106) == [a5]  # 1h30m
     assert second.cursor == "2026-11-25T11:55:00Z"
 
     fake.clear()
     third = github_sync.sync(deps, "acme/app")
-    assert len(fake.requests) == third.api_calls == 4  # the repository and three lists
+    assert len(fake.requests) == third.api_calls == 5  # GraphQL, the repository, 3 lists
     assert (third.deployments, third.statuses, third.commits) == (0, 0, 0)
 
 
@@ -324,9 +329,11 @@ def test_since_reads_the_deployment_before_the_range(deps: Deps, fake: FakeGitHu
     assert fake.requested("/statuses$") == [] and fake.requested("/commits/") == []
 
 
+@pytest.mark.parametrize("graphql", [True, False])
 def test_a_deploy_outside_the_default_branch_fetches_its_commits(
-    deps: Deps, fake: FakeGitHub
+    deps: Deps, fake: FakeGitHub, graphql: bool
 ) -> None:
+    fake.graphql = graphql  # either way, the compare API (REST) finds its commits
     m1 = fake.commit("m1", "2026-11-10T08:00:00Z")
     h1 = fake.commit("h1", "2026-11-10T09:00:00Z", on_default_branch=False)
     h2 = fake.commit("h2", "2026-11-10T10:00:00Z", on_default_branch=False)
@@ -334,14 +341,20 @@ def test_a_deploy_outside_the_default_branch_fetches_its_commits(
     fake.deployment(
         302, h2, "2026-11-10T10:30:00Z", ("success", "2026-11-10T11:00:00Z"), ref="hotfix/login"
     )
+    fake.deployment(303, m1, "2026-11-10T11:30:00Z", ("error", "2026-11-10T11:40:00Z"), ref=m1)
 
     result = github_sync.sync(deps, "acme/app")
 
     assert [r.path for r in fake.requested("/compare/")] == [f"/repos/acme/app/compare/{m1}...{h2}"]
     assert shipped(deps, 302) == [h1, h2]  # 2h and 1h
     assert deploy_of(deps, 302)["version"] == "hotfix/login"
+    # A deployment of a bare sha (GraphQL gives it no ref; REST's ref is the sha) has the
+    # short sha as its version; an error is a failed deploy.
+    assert (deploy_of(deps, 303)["version"], deploy_of(deps, 303)["status"]) == (m1[:7], "failed")
     assert result.commits == 3
     assert result.api_calls == len(fake.requests)
+    if graphql:  # one query, and the comparison
+        assert [r.method for r in fake.requests] == ["POST", "GET"]
 
 
 @pytest.mark.parametrize(
@@ -351,9 +364,11 @@ def test_a_deploy_outside_the_default_branch_fetches_its_commits(
         ("acme/app", "ghp_wrong", "refused the credentials (401 Bad credentials)"),
     ],
 )
+@pytest.mark.parametrize("graphql", [True, False])
 def test_errors_say_what_to_fix(
-    deps: Deps, fake: FakeGitHub, repo: str, token: str, expected: str
+    deps: Deps, fake: FakeGitHub, repo: str, token: str, expected: str, graphql: bool
 ) -> None:
+    fake.graphql = graphql  # the same words whichever API answered
     deps = Deps(
         config=Config(github_token=token, github_api_url=fake.url, db_path=deps.config.db_path),
         store=deps.store,
@@ -363,6 +378,8 @@ def test_errors_say_what_to_fix(
         github_sync.sync(deps, repo)
     assert expected in raised.value.message
     assert github.all_settings(deps.store.db) == []  # nothing configured by a failed sync
+    if graphql:  # a refusal is no sign of GraphQL missing: REST is not asked
+        assert [r.method for r in fake.requests] == ["POST"]
 
 
 def test_scheduled_sync_runs_configured_repositories_and_logs_errors(

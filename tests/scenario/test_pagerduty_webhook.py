@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from bot.app.cli import main
 from bot.core.clock import FixedClock
@@ -277,12 +277,49 @@ def test_incident_list_links_to_pagerduty(bot: Bot) -> None:
     assert "<https://acme.pagerduty.com/incidents/PGR0VU2|pagerduty>" in reply.text
 
 
-@pytest.mark.parametrize("word", ["channel=#payments", "channel=general", "color=red", "service="])
+@pytest.mark.parametrize("word", ["channel=general", "channel=#Pay Ments", "color=red", "service="])
 def test_a_wrong_mapping_is_refused_with_an_example(bot: Bot, word: str) -> None:
     env = {"SHIPSHAPE_DB": str(bot.db_path), "SHIPSHAPE_NOW": NOW}
     result = CliRunner().invoke(main, ["pagerduty", "service", "PF9KMXH", word], env=env)
     assert result.exit_code != 0
     assert "shipshape pagerduty service PF9KMXH service=checkout" in result.output
+    assert "No PagerDuty services are mapped" in cli(bot, "pagerduty", "services")
+
+
+def slack_cli(bot: Bot, *args: str, token: str | None = "xoxb-cli") -> Result:
+    """The command line with the bot's Slack settings, as an operator runs it beside serve."""
+    env = {"SHIPSHAPE_DB": str(bot.db_path), "SHIPSHAPE_NOW": NOW, "SLACK_API_URL": bot.slack.url,
+           "SLACK_BOT_TOKEN": token}  # fmt: skip
+    return CliRunner().invoke(main, list(args), env=env)
+
+
+def test_a_channel_given_by_its_name_is_looked_up_in_slack_and_gets_the_card(bot: Bot) -> None:
+    # More channels than one page of conversations.list holds: the name is on the second.
+    bot.slack.channel_names = {f"C{n:08d}": f"team-{n}" for n in range(1_200)}
+    bot.slack.channel_names["C0PAYMENTS"] = "payments"
+    result = slack_cli(bot, "pagerduty", "service", "PF9KMXH", "channel=#payments")
+    assert result.exit_code == 0, result.output
+    assert "C0PAYMENTS" in result.output
+    assert len(bot.slack.calls_to("conversations.list")) == 2
+    assert deliver(bot, event("triggered")).status == 200
+    assert bot.slack.wait_for("chat.postMessage")[-1]["channel"] == "C0PAYMENTS"
+
+
+@pytest.mark.parametrize(
+    ("token", "error", "expected"),
+    [(None, None, "set SLACK_BOT_TOKEN"), ("xoxb-cli", None, "No channel called #payments"),
+     ("xoxb-cli", "missing_scope", "(missing_scope)")],
+)  # fmt: skip
+def test_a_channel_name_that_cannot_be_found_is_refused_and_nothing_stored(
+    bot: Bot, token: str | None, error: str | None, expected: str
+) -> None:
+    bot.slack.channel_names = {"C0GENERAL1": "general"}
+    if error:
+        bot.slack.fail_next("conversations.list", error)
+    result = slack_cli(bot, "pagerduty", "service", "PF9KMXH", "channel=#payments", token=token)
+    assert result.exit_code == 1
+    assert expected in result.output and "like C0123ABCD" in result.output
+    assert "Nothing was stored" in result.output
     assert "No PagerDuty services are mapped" in cli(bot, "pagerduty", "services")
 
 
@@ -365,3 +402,16 @@ def test_a_body_that_is_not_a_json_object_is_400(bot: Bot, body: str) -> None:
     reply = deliver(bot, body)
     assert reply.status == 400 and "not a JSON object" in reply.json["error"]
     assert deliveries(bot) == 0
+
+
+def test_a_card_resolved_from_slack_still_says_it_came_from_pagerduty(bot: Bot) -> None:
+    cli(bot, "pagerduty", "service", "PF9KMXH", "service=checkout", f"channel={CHANNEL}")
+    assert deliver(bot, event("triggered", title="Checkout errors")).status == 200
+    bot.slack.wait_for("chat.postMessage")
+    settle(bot)
+    (row,) = incidents(bot)
+    bot.command("/incident", f"resolve {row['id']}", channel=CHANNEL)
+    (update,) = bot.slack.wait_for("chat.update")
+    assert update["ts"] == row["message_ts"] and "resolved" in update["text"].lower()
+    origin = json.dumps(update["blocks"])
+    assert "from PagerDuty: <https://acme.pagerduty.com/incidents/PGR0VU2|PGR0VU2>" in origin

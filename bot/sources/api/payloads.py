@@ -6,36 +6,42 @@ Every refusal is a Refused naming the dotted field path (`commits[1].authored_at
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import urlparse
 
 import pendulum
 import sqlite_utils
 
 from bot.core.errors import DomainError
 from bot.core.moments import EARLIEST, FUTURE_SLACK_SECONDS, utc_text
-from bot.core.text import UNPRINTABLE, is_service
+from bot.core.text import (
+    LINE_BREAKS,
+    MAX_ENV,
+    MAX_TITLE,
+    MAX_URL,
+    MAX_VERSION,
+    UNPRINTABLE,
+    is_service,
+    is_sha,
+    is_version,
+    one_line,
+    url_problem,
+)
 from bot.recording import changes, deploys, incidents
 from bot.recording.deploys import DeployFacts, Recorded, Rollback, Source
-from bot.recording.incidents import AUTO, Cause, IncidentFacts, Opened
+from bot.recording.incidents import AUTO, Cause, IncidentChanges, IncidentFacts, Opened
 from bot.sources.api import text
 from bot.sources.fields import BadPayload, Fields
 from storage import deploys as stored_deploys
+from storage.records import Incident
 from storage.shipping import Commit
 
 SOURCE = "api"
-_LINE_BREAKS = re.compile(r"[\t\r\n]")
 T = TypeVar("T")
 
 MAX_KEY = 200
-MAX_VERSION = 100
-MAX_TITLE = 200
-MAX_URL = 500
-MAX_ENV = 255  # GitHub's limit on an environment name, as /deploy takes it
 DEFAULT_SEVERITY = 3
 DEPLOY_FIELDS = frozenset(
     {"service", "environment", "version", "status", "deployed_at", "sha", "repo", "url"}
@@ -110,27 +116,14 @@ def _time(f: Fields, key: str, now: pendulum.DateTime) -> str | None:
 
 def _sha(f: Fields, key: str) -> str | None:
     sha = _string(f, key, EXPECT_SHA, 40)
-    if sha is not None and not (
-        len(sha) >= 7 and all(c in "0123456789abcdef" for c in sha.lower())
-    ):
+    if sha is not None and not is_sha(sha):
         raise _refuse(f, key, EXPECT_SHA)
     return sha.lower() if sha else None
 
 
 def _url(f: Fields, key: str) -> str | None:
     url = _string(f, key, EXPECT_URL, MAX_URL)
-    if url is None:
-        return None
-    try:
-        parsed = urlparse(url)
-        host, _ = parsed.hostname, parsed.port  # .port raises on a port that is none
-    except ValueError:  # e.g. an unclosed IPv6 bracket
-        raise _refuse(f, key, EXPECT_URL) from None
-    if (
-        parsed.scheme.lower() not in ("http", "https")
-        or not host
-        or any(c.isspace() or c in "<>|" for c in url)
-    ):
+    if url is not None and url_problem(url) is not None:
         raise _refuse(f, key, EXPECT_URL)
     return url
 
@@ -167,7 +160,7 @@ def deploy_call(data: dict[str, Any], now: pendulum.DateTime) -> DeployCall:
     if not environment:
         raise _refuse(f, "environment", EXPECT_ENV)
     version = _string(f, "version", EXPECT_VERSION, MAX_VERSION)
-    if version is not None and any(c.isspace() for c in version):
+    if version is not None and not is_version(version):
         raise _refuse(f, "version", EXPECT_VERSION)
     status = "success" if f.get("status") is None else f.get("status")
     if status not in ("success", "failed"):
@@ -248,7 +241,7 @@ def domain_refused(error: DomainError) -> Refused:
 class IncidentCall:
     facts: IncidentFacts
     key: str | None
-    cause_given: bool
+    given: frozenset[str]  # the fields the call sent: an update by key changes only those
 
 
 def incident_call(data: dict[str, Any], now: pendulum.DateTime) -> IncidentCall:
@@ -260,8 +253,8 @@ def incident_call(data: dict[str, Any], now: pendulum.DateTime) -> IncidentCall:
     title_expected = f'a title, 1 to {MAX_TITLE} characters, e.g. "Checkout returns 500s"'
     raw_title = f.get("title")
     # Tabs and line breaks are how pasted text arrives: spaces, as /incident takes them.
-    title = " ".join(_LINE_BREAKS.sub(" ", raw_title).split()) if isinstance(raw_title, str) else ""
-    if not title or len(title) > MAX_TITLE or UNPRINTABLE.search(title):
+    title = one_line(raw_title) if isinstance(raw_title, str) else ""
+    if not title or len(title) > MAX_TITLE or UNPRINTABLE.search(LINE_BREAKS.sub(" ", raw_title)):
         raise _refuse(f, "title", title_expected)
     severity = DEFAULT_SEVERITY
     if f.get("severity") is not None:
@@ -282,7 +275,8 @@ def incident_call(data: dict[str, Any], now: pendulum.DateTime) -> IncidentCall:
             raise _refuse(f, "cause", '"none" (no change caused it), or a deploy_id instead')
         cause = None
     facts = IncidentFacts(service, title, severity, started_at, cause, resolved_at)
-    return IncidentCall(facts, _key(f), cause != AUTO)
+    given = frozenset(key for key, value in data.items() if value is not None)
+    return IncidentCall(facts, _key(f), given)
 
 
 def record_incident(
@@ -294,7 +288,7 @@ def record_incident(
             _resolved_after(call.facts.resolved_at, call.facts.started_at)
             key = call.key or f"generated:{uuid.uuid4().hex}"
             return incidents.open_incident(db, call.facts, SOURCE, key, production, now)
-        return _update(db, before.id, call)
+        return _update(db, before, call)
     except DomainError as error:
         raise domain_refused(error) from None
 
@@ -304,17 +298,17 @@ def _resolved_after(resolved_at: str | None, started_at: str) -> None:
         raise Refused("resolved_at", text.resolved_before_start(resolved_at, started_at))
 
 
-def _update(db: sqlite_utils.Database, incident_id: int, call: IncidentCall) -> Opened:
-    """A later call with the same key: a new cause relinks it, a resolved_at resolves it (a
-    different one moves the recovery). What it leaves out stays as it was."""
-    incident = incidents.existing(db, incident_id)
-    cause = call.facts.cause
-    if call.cause_given and (cause if isinstance(cause, int) else None) != incident.deploy_id:
-        incident = incidents.link(db, incident.id, cause if isinstance(cause, int) else None)
-    resolved_at = call.facts.resolved_at
-    if resolved_at is not None and resolved_at != incident.resolved_at:
-        _resolved_after(resolved_at, incident.started_at)
-        incidents.reopen(db, incident)
-        incident = incidents.resolve(db, incident.id, resolved_at)
-    deploy = stored_deploys.get(db, incident.deploy_id) if incident.deploy_id else None
-    return Opened(incident, deploy, created=False)
+def _update(db: sqlite_utils.Database, before: Incident, call: IncidentCall) -> Opened:
+    """A later call with the same key changes what it sends; what it leaves out stays."""
+    facts, given = call.facts, call.given
+    started_at = facts.started_at if "started_at" in given else before.started_at
+    _resolved_after(facts.resolved_at or before.resolved_at, started_at)
+    changes = IncidentChanges(
+        service=facts.service,
+        title=facts.title,
+        severity=facts.severity if "severity" in given else None,
+        started_at=started_at,
+        resolved_at=facts.resolved_at,
+        cause=facts.cause if given & {"deploy_id", "cause"} else AUTO,
+    )
+    return incidents.update(db, before.id, changes)

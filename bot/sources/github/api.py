@@ -56,6 +56,13 @@ class Calls:
 
     made: int = 0
     stop: threading.Event = field(default_factory=threading.Event)
+    graphql: int = 0  # of `made`, those that answered a GraphQL query
+    points: int = 0  # GraphQL rate-limit points spent, as GitHub reports each query's cost
+    remaining: int | None = None  # GraphQL points left, as the latest answer said
+
+    @property
+    def rest(self) -> int:
+        return self.made - self.graphql
 
 
 class _Retry(GithubRetry):
@@ -120,6 +127,9 @@ def client(config: Config, calls: Calls | None = None, *, lazy: bool = False) ->
         timeout=TIMEOUT_SECONDS,
         retry=_Retry(calls or Calls(), max_rate_limit_wait=MAX_RATE_LIMIT_WAIT),
         seconds_between_requests=None,
+        # PyGithub spaces POSTs a second apart, as GitHub asks of writes; a GraphQL query
+        # is a POST that writes nothing, and a sync sends nothing else.
+        seconds_between_writes=None,
         lazy=lazy,
     )
 

@@ -1,5 +1,6 @@
 """`shipshape github sync`: a repository's deployments, merged pull requests and commits,
-imported through the GitHub REST API (SPEC.md "GitHub").
+imported through GitHub's GraphQL API, or its REST API where GraphQL is unavailable
+(SPEC.md "GitHub"; bot/sources/github/graphql.py and rest.py).
 
 Everything fetched is mapped to the same plain records the webhook builds and recorded by
 bot/sources/github/events.py, so a sync and a webhook delivery of the same facts store one row.
@@ -18,7 +19,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from itertools import chain
 from typing import TypeVar
 
@@ -26,19 +27,20 @@ import pendulum
 import requests
 from github import (
     BadCredentialsException,
+    Github,
     GithubException,
     RateLimitExceededException,
     UnknownObjectException,
 )
-from github.Deployment import Deployment
-from github.DeploymentStatus import DeploymentStatus as GithubStatus
-from github.Repository import Repository
 
+from bot.config import Config
+from bot.core.clock import Clock
 from bot.core.moments import from_utc_text, show, utc_text
 from bot.deps import Deps
 from bot.recording import changes
 from bot.sources.github import api as github_api
 from bot.sources.github import events as github_events
+from bot.sources.github import graphql, listing, rest
 from bot.sources.github import text as github_text
 from bot.sources.github.api import Calls, Stopped, commit_time
 from bot.sources.github.events import FINISHED_STATES, DeploymentStatus
@@ -72,6 +74,10 @@ class SyncResult:
     pull_requests: int = 0  # merged pull requests recorded
     commits: int = 0  # commits new to the database
     api_calls: int = 0  # requests GitHub answered
+    graphql_calls: int = 0  # of api_calls, those that answered a GraphQL query
+    points: int = 0  # GraphQL rate-limit points spent
+    remaining: int | None = None  # GraphQL points left, as GitHub last said
+    api: str = "graphql"  # or "rest", where GraphQL was unavailable
     cursor: str | None = None  # where the next run starts, once this one finished
 
 
@@ -96,12 +102,6 @@ def _quiet(phase: str, fraction: float) -> None:
     """Progress nobody watches (the schedule)."""
 
 
-def _utc(moment: datetime) -> pendulum.DateTime:
-    if moment.tzinfo is None:  # older PyGithub releases parse GitHub's "Z" as naive UTC
-        moment = moment.replace(tzinfo=UTC)
-    return pendulum.instance(moment).in_timezone("UTC")
-
-
 def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
     chunk: list[T] = []
     for item in items:
@@ -111,11 +111,6 @@ def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
             chunk = []
     if chunk:
         yield chunk
-
-
-def _first_url(*candidates: str | None) -> str | None:
-    # As the webhook does: the first real link among target_url, log_url, environment_url.
-    return next((c for c in candidates if c and c.startswith(("http://", "https://"))), None)
 
 
 def _header(headers: object, name: str) -> str | None:
@@ -149,7 +144,8 @@ def _is_rate_limit(error: GithubException) -> bool:
 
 
 class _Run:
-    """One sync of one repository over [start, now)."""
+    """One sync of one repository over [start, now): through GraphQL where it can, else
+    through REST; both list the same facts (bot/sources/github/listing.py), recorded here."""
 
     def __init__(
         self,
@@ -168,9 +164,10 @@ class _Run:
         self.calls = calls
         self.result = result
         self.production = deps.config.production_environments
+        self.found = False  # the repository answered
         self.default_branch = ""
-        self.pending: list[pendulum.DateTime] = []  # created_at of unfinished deployments
-        self.boundary: Deployment | None = None
+        self.pending: list[datetime] = []  # created_at of unfinished deployments
+        self.boundary: listing.Deployment | None = None
 
     def _now(self) -> str:
         return utc_text(self.deps.clock.now())
@@ -180,47 +177,78 @@ class _Run:
             raise Stopped
 
     def _covered(self, phase: str, moment: datetime) -> None:
-        """Progress of a listing that walks back in time from now to the range's start."""
-        span = (self.started - self.start).total_seconds()
-        done = (self.started - _utc(moment)).total_seconds()
+        """Progress of a listing that walks back in time from now to the range's start.
+        In plain seconds: pendulum's subtraction cost more than recording, per commit."""
+        started = self.started.timestamp()
+        span = started - self.start.timestamp()
+        done = started - moment.timestamp()
         self.progress(phase, min(max(done / span, 0.0), 1.0) if span > 0 else 1.0)
 
     def run(self) -> None:
-        repository = github_api.client(self.deps.config, self.calls).get_repo(self.repo)
+        """Deployments, then pull requests, then commits, then deploys off the default
+        branch: the same order of writes on either path, so the same rows and ids."""
+        client = github_api.client(self.deps.config, self.calls)
+        try:
+            self._graphql(client)
+            return
+        except graphql.Unavailable as error:
+            # Said by the first query, before anything was written (and what a later one
+            # wrote, REST would record the same way once more: nothing twice).
+            log.info("github sync of %s: GraphQL unavailable (%s), using REST", self.repo, error)
+            self.result.api = "rest"
+        repository = client.get_repo(self.repo)
+        self._found(repository.full_name, repository.default_branch)
+        self._deployments(rest.deployments(repository))
+        self._pulls(rest.merged_pulls(repository))
+        self._commits(
+            rest.commits(repository, self.default_branch, self.start),
+            lambda sha: rest.commit(repository, sha),
+        )
+        self._link()
+
+    def _graphql(self, client: Github) -> None:
+        """The three lists a page of each per query (graphql.Pages); raises Unavailable."""
+        pages = graphql.Pages(client.requester, self.calls, self.repo, self.start, BATCH)
+        found = pages.fetch()
+        self._found(found.full_name, found.default_branch or "")
+        self._deployments(graphql.deployment(n) for n in pages.nodes("deployments"))
+        pages.close("deployments")
+        self._pulls(graphql.pull(n) for n in pages.nodes("pulls"))
+        commits = (graphql.commit(n) for n in pages.nodes("commits"))  # none when empty
+        # The boundary's commit, before the range, is one REST request (as the compare API
+        # for deploys outside the default branch is, _link).
+        lazy = github_api.client(self.deps.config, self.calls, lazy=True)
+        self._commits(commits, lambda sha: rest.commit(lazy.get_repo(self.repo), sha))
+        self._link()
+
+    def _found(self, full_name: str, default_branch: str) -> None:
         # GitHub's spelling, as webhooks carry it: records of one repository stay together
         # even when the command was typed in another case.
-        self.repo = self.result.repo = repository.full_name
-        self.default_branch = repository.default_branch
-        self._deployments(repository)
-        self._pulls(repository)
-        self._commits(repository)
-        self._link()
+        self.repo = self.result.repo = full_name
+        self.default_branch = default_branch
+        self.found = True
 
     # ---- deployments -----------------------------------------------------------------------
 
-    def _latest_status(self, deployment: Deployment) -> GithubStatus | None:
-        # GitHub lists a deployment's statuses newest first: the first is the latest.
+    def _latest_status(self, deployment: listing.Deployment) -> listing.Status | None:
         self.result.statuses += 1
-        try:
-            return next(iter(deployment.get_statuses()), None)
-        except UnknownObjectException:
-            return None  # deleted since it was listed
+        return deployment.latest()
 
-    def _record(self, deployment: Deployment, status: GithubStatus) -> DeploymentStatus:
+    def _record(self, deployment: listing.Deployment, status: listing.Status) -> DeploymentStatus:
         sha = deployment.sha
         # As the webhook does: a deployment of the default branch (or of a bare sha) has no
         # name of its own, so the short sha is its version; a tag or release branch is one.
-        plain = deployment.ref in (self.default_branch, sha)
+        plain = deployment.ref is None or deployment.ref in (self.default_branch, sha)
         return DeploymentStatus(
             repo=self.repo,
             deployment_id=deployment.id,
             status_id=status.id,
             state=status.state,
-            at=utc_text(_utc(status.created_at)),
+            at=utc_text(status.at),
             environment=status.environment or deployment.environment,
             sha=sha,
             version=sha[:7] if plain else deployment.ref,
-            url=_first_url(status.target_url, status.log_url, status.environment_url),
+            url=status.url,
         )
 
     def _store_deployments(self, records: list[DeploymentStatus]) -> None:
@@ -234,25 +262,25 @@ class _Run:
                 github_events.deployment_status(db, record, self.production, now)
         self.result.deployments += len(records)
 
-    def _deployments(self, repository: Repository) -> None:
-        listing = iter(repository.get_deployments())  # newest first
-        older: Deployment | None = None
+    def _deployments(self, listed: Iterator[listing.Deployment]) -> None:
+        """Newest first, until the range's start; then the boundary before it."""
+        listed = iter(listed)
+        older: listing.Deployment | None = None
         records: list[DeploymentStatus] = []
         try:
-            for deployment in listing:
+            for deployment in listed:
                 self._check_stop()
-                created = _utc(deployment.created_at)
-                if created < self.start:
+                if deployment.created < self.start:
                     older = deployment
                     break
-                self._covered("deployments", created)
+                self._covered("deployments", deployment.created)
                 # A final status already recorded (by the webhook or an earlier run) needs
                 # no request; an unfinished one is asked about again on every run.
                 if github.applied_status(self.deps.store.db, deployment.id) is not None:
                     continue
                 status = self._latest_status(deployment)
                 if status is None or status.state not in FINISHED_STATES:
-                    self.pending.append(created)
+                    self.pending.append(deployment.created)
                     continue
                 records.append(self._record(deployment, status))
                 if len(records) >= BATCH:
@@ -263,7 +291,7 @@ class _Run:
             self._store_deployments(records)
         self.progress("deployments", 1.0)
         if older is not None and not self._has_boundary():
-            self._find_boundary(chain([older], listing))
+            self._find_boundary(chain([older], listed))
 
     def _has_boundary(self) -> bool:
         """Whether a successful production deploy of this repository before the range is
@@ -273,15 +301,14 @@ class _Run:
             self.deps.store.db, self.repo, self.production, utc_text(self.start)
         )
 
-    def _find_boundary(self, older: Iterator[Deployment]) -> None:
+    def _find_boundary(self, older: Iterator[listing.Deployment]) -> None:
         """The last successful production deployment before the range, recorded with its
         commit (read in the commits phase), so the first deployment in range does not
         claim the whole history before it."""
         checked = 0
         for deployment in older:
             self._check_stop()
-            environment = deployment.environment.lower()
-            if environment not in self.production:
+            if deployment.environment.lower() not in self.production:
                 continue
             checked += 1
             if checked > BOUNDARY_CANDIDATES:
@@ -301,17 +328,17 @@ class _Run:
 
     # ---- pull requests ---------------------------------------------------------------------
 
-    def _pulls(self, repository: Repository) -> None:
-        listing = repository.get_pulls(state="closed", sort="updated", direction="desc")
+    def _pulls(self, listed: Iterator[listing.Pull]) -> None:
+        """Most recently updated first, until the range's start."""
 
         def recent() -> Iterator[tuple[int, str, str]]:
-            for pull in listing:
+            for pull in listed:
                 self._check_stop()
-                if _utc(pull.updated_at) < self.start:
+                if pull.updated < self.start:
                     return
-                self._covered("pulls", pull.updated_at)
-                if pull.merged_at is not None and pull.merge_commit_sha:
-                    yield pull.number, pull.merge_commit_sha, utc_text(_utc(pull.merged_at))
+                self._covered("pulls", pull.updated)
+                if pull.merged is not None and pull.merge_sha:
+                    yield pull.number, pull.merge_sha, utc_text(pull.merged)
 
         for chunk in _chunks(recent(), BATCH):
             with self.deps.store.write() as db:
@@ -322,27 +349,24 @@ class _Run:
 
     # ---- commits ---------------------------------------------------------------------------
 
-    def _commits(self, repository: Repository) -> None:
-        """The default branch's commits in the range, stored oldest first: their order in
-        the changes table is history order, which says what each deployment shipped."""
+    def _commits(
+        self, listed: Iterator[listing.Commit], commit: Callable[[str], listing.Commit]
+    ) -> None:
+        """The default branch's commits in the range (newest first), stored oldest first:
+        their order in the changes table is history order, which says what each deployment
+        shipped. `commit` reads one commit: the boundary's, when it is before the range."""
         found: list[Commit] = []
-        try:
-            for commit in repository.get_commits(sha=self.default_branch, since=self.start):
-                self._check_stop()
-                authored = commit.commit.author.date
-                if authored is not None:
-                    self._covered("commits", authored)
-                found.append(Commit(commit.sha.lower(), commit_time(authored)))
-        except GithubException as error:
-            if error.status != 409:  # 409: the repository is empty, no commits at all
-                raise
+        for listed_commit in listed:
+            self._check_stop()
+            if listed_commit.authored is not None:
+                self._covered("commits", listed_commit.authored)
+            found.append(Commit(listed_commit.sha.lower(), commit_time(listed_commit.authored)))
         found.reverse()
         if self.boundary is not None:
             sha = self.boundary.sha.lower()
             if all(c.sha != sha for c in found):
                 # Before the range, so before everything in it.
-                head = repository.get_commit(sha)
-                found.insert(0, Commit(sha, commit_time(head.commit.author.date)))
+                found.insert(0, Commit(sha, commit_time(commit(sha).authored)))
         for chunk in _chunks(found, BATCH):
             with self.deps.store.write() as db:
                 # What a push does (github_events.push), counting the new commits.
@@ -377,7 +401,7 @@ class _Run:
                 )
             self.progress("linking", (n + 1) / len(waiting))
 
-    def cursor(self) -> pendulum.DateTime:
+    def cursor(self) -> datetime:
         young = [c for c in self.pending if c >= self.started - PENDING_GRACE]
         return min([self.started - OVERLAP, *young])
 
@@ -416,49 +440,90 @@ def sync(
     start = start_of_range(deps, repo, since)
     result = SyncResult(repo=repo, since=utc_text(start))
     run = _Run(deps, repo, start, progress, calls, result)
-    config = deps.config
 
     def hold() -> None:
         # Stopped early: the next run starts where this one began. Not for a repository
         # that was never found, which must not appear among the configured ones.
-        if run.default_branch:
+        if run.found:
             _save_cursor(deps, run.repo, result.since, advance=False)
 
     try:
         try:
             run.run()
         finally:
-            result.api_calls = calls.made
+            _count(result, calls)
     except (Stopped, KeyboardInterrupt):
         hold()
         raise
-    except GithubException as error:
+    except (GithubException, requests.RequestException) as error:
         hold()
-        if _is_rate_limit(error):
-            reset_at = _rate_limit_reset(error, deps.clock.now())
-            raise RateLimited(
-                github_text.github_rate_limited(repo, reset_at and show(reset_at, deps.tz)),
-                result,
-                reset_at,
-            ) from None
-        if isinstance(error, BadCredentialsException):
-            message = github_text.github_bad_credentials(config.github_api_url)
-        elif isinstance(error, UnknownObjectException) and not run.default_branch:
-            message = github_text.github_repo_not_found(repo, config.github_api_url)
-        else:
-            message = github_text.github_refused(
-                repo, error.status, error.message or str(error.data)
-            )
-        raise SyncError(message, result) from None
-    except requests.RequestException as error:
-        hold()
-        raise SyncError(
-            github_text.github_unreachable(config.github_api_url, str(error)), result
+        raise _sync_error(
+            deps.config, deps.clock.now(), repo, error, result, found=run.found
         ) from None
     cursor = utc_text(run.cursor())
     _save_cursor(deps, run.repo, cursor, advance=True)
     result.cursor = cursor
     return result
+
+
+def _count(result: SyncResult, calls: Calls) -> None:
+    result.api_calls = calls.made
+    result.graphql_calls = calls.graphql
+    result.points = calls.points
+    result.remaining = calls.remaining
+
+
+def _sync_error(
+    config: Config,
+    now: pendulum.DateTime,
+    repo: str,
+    error: GithubException | requests.RequestException,
+    result: SyncResult,
+    *,
+    found: bool,
+) -> SyncError:
+    """What GitHub answered, in words for people (the same for REST and GraphQL)."""
+    api_url = config.github_api_url
+    if isinstance(error, requests.RequestException):
+        return SyncError(github_text.github_unreachable(api_url, str(error)), result)
+    if _is_rate_limit(error):
+        reset_at = _rate_limit_reset(error, now)
+        return RateLimited(
+            github_text.github_rate_limited(repo, reset_at and show(reset_at, config.timezone)),
+            result,
+            reset_at,
+        )
+    if isinstance(error, BadCredentialsException):
+        message = github_text.github_bad_credentials(api_url)
+    elif isinstance(error, UnknownObjectException) and not found:
+        message = github_text.github_repo_not_found(repo, api_url)
+    else:
+        message = github_text.github_refused(repo, error.status, error.message or str(error.data))
+    return SyncError(message, result)
+
+
+def dry_run(
+    config: Config,
+    clock: Clock,
+    repo: str,
+    since: pendulum.DateTime | None,
+    calls: Calls | None = None,
+) -> graphql.Estimate:
+    """What a first import of REPO from `since` (default DEFAULT_DAYS ago) would read and
+    cost, from one GraphQL query; nothing is stored. Raises SyncError as sync() does, and
+    when GraphQL is unavailable (a first import then costs REST's one call per deployment,
+    which cannot be counted without making them)."""
+    calls = calls or Calls()
+    now = clock.now()
+    start = since or now.subtract(days=DEFAULT_DAYS)
+    result = SyncResult(repo=repo, since=utc_text(start))
+    try:
+        return graphql.estimate(github_api.client(config, calls).requester, calls, repo, start)
+    except graphql.Unavailable as error:
+        message = github_text.github_dry_run_needs_graphql(config.github_api_url, str(error))
+        raise SyncError(message, result) from None
+    except (GithubException, requests.RequestException) as error:
+        raise _sync_error(config, now, repo, error, result, found=False) from None
 
 
 def sync_scheduled(deps: Deps, stop: threading.Event) -> None:
@@ -494,5 +559,8 @@ def summary(result: SyncResult) -> str:
         result.statuses,
         result.pull_requests,
         result.commits,
-        result.api_calls,
+        result.api_calls - result.graphql_calls,
+        result.graphql_calls,
+        result.points,
+        result.remaining,
     )

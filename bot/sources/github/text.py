@@ -3,6 +3,8 @@ with the schedule's log lines."""
 
 from __future__ import annotations
 
+from bot.core.wording import plural
+
 # ---- GitHub webhook -------------------------------------------------------------------------
 # Bodies of POST /github/webhook answers: GitHub shows them under the webhook's
 # Settings > Webhooks > Recent Deliveries, where the person setting it up reads them.
@@ -122,11 +124,55 @@ def github_rate_limited(repo: str, reset_at: str | None) -> str:
 
 
 def github_sync_summary(
-    repo: str, deployments: int, statuses: int, pulls: int, commits: int, calls: int
+    repo: str,
+    deployments: int,
+    statuses: int,
+    pulls: int,
+    commits: int,
+    rest: int,
+    graphql: int,
+    points: int,
+    remaining: int | None,
 ) -> str:
     return (
         f"{repo}: {deployments} deployments, {statuses} statuses read, {pulls} merged pull "
-        f"requests, {commits} new commits; {calls} API calls."
+        f"requests, {commits} new commits; {github_sync_budget(rest, graphql, points, remaining)}."
+    )
+
+
+def github_sync_budget(rest: int, graphql: int, points: int, remaining: int | None) -> str:
+    """The API budget a sync used: calls of each kind, and GraphQL's rate-limit points."""
+    left = f", {remaining} left" if remaining is not None else ""
+    return (
+        f"{plural(rest + graphql, 'API call')} ({rest} REST, {graphql} GraphQL), "
+        f"{plural(points, 'GraphQL point')}{left}"
+    )
+
+
+def github_dry_run(
+    repo: str,
+    since: str,
+    deployments: int,
+    pulls: int,
+    commits: int,
+    graphql_calls: int,
+    rest_calls: int,
+) -> str:
+    """`since` as the team reads it (bot.core.moments.show)."""
+    return (
+        f"A first import of {repo} from {since} reads about {deployments:,} deployments, "
+        f"{pulls:,} merged pull requests and {commits:,} commits: about {graphql_calls:,} API "
+        f"calls through GraphQL (REST alone would take about {rest_calls:,}), plus one REST "
+        "call for the commit of the deployment just before the range, if there is one, and "
+        "one per deploy of a commit outside the default branch. Nothing was stored."
+    )
+
+
+def github_dry_run_needs_graphql(api_url: str, answer: str) -> str:
+    return (
+        f"GraphQL is not available at {api_url} ({answer[:200]}), so a sync reads the REST "
+        "API: one call per deployment besides its pages of 100, which cannot be counted "
+        "without making them. Run the sync without --dry-run."
     )
 
 

@@ -4,8 +4,6 @@ line an incident card gets when GitLab reported it."""
 
 from __future__ import annotations
 
-from bot.core.wording import link, linkable, mrkdwn
-
 # ---- GitLab webhook -------------------------------------------------------------------------
 GITLAB_WEBHOOK_NO_SECRET = (
     "GITLAB_WEBHOOK_SECRET is not set, so GitLab deliveries cannot be verified and none are "
@@ -31,7 +29,6 @@ GITLAB_WEBHOOK_FAILED = (
     "resend it from GitLab once the problem in Shipshape's log is fixed."
 )
 SENDER = "GitLab webhook payload"
-FROM_GITLAB = "from GitLab"
 
 
 def gitlab_webhook_too_large(limit: int) -> str:
@@ -51,12 +48,6 @@ def gitlab_webhook_bad_field(path: str, expected: str) -> str:
 
 def gitlab_webhook_ignored(what: str) -> str:
     return f"{what}: not something Shipshape records, ignored."
-
-
-def from_gitlab(url: str | None) -> str:
-    """The incident card's note of where it came from (mrkdwn): a link to its GitLab page
-    when the URL is one Slack can show."""
-    return f"{FROM_GITLAB}: {link(url, mrkdwn(url))}" if url and linkable(url) else FROM_GITLAB
 
 
 # ---- shipshape gitlab project|projects ------------------------------------------------------
@@ -92,8 +83,9 @@ def gitlab_bad_label(value: str, limit: int) -> str:
 
 def gitlab_bad_channel(value: str) -> str:
     return gitlab_bad_setting(
-        f"channel={value!r} is not a Slack channel id. Give the id (like C0123ABCD: in Slack, "
-        "the channel's name > About, at the bottom), not its #name, or channel=none."
+        f"channel={value!r} is not a Slack channel. Give its id (like C0123ABCD: in Slack, "
+        "the channel's name > About, at the bottom), its #name (looked up with "
+        "SLACK_BOT_TOKEN), or channel=none."
     )
 
 

@@ -1,9 +1,6 @@
-"""PagerDuty's words: the answers to webhook deliveries, the incident card's origin line, and
-`shipshape pagerduty service|services`."""
+"""PagerDuty's words: the answers to webhook deliveries, and `shipshape pagerduty service|services`."""
 
 from __future__ import annotations
-
-from bot.core.wording import link, mrkdwn
 
 # ---- PagerDuty webhook ----------------------------------------------------------------------
 # Bodies of POST /pagerduty/webhook answers: PagerDuty keeps them with the subscription's
@@ -58,14 +55,6 @@ def pagerduty_webhook_not_opened(incident: str, event_type: str) -> str:
     )
 
 
-# ---- the incident card ----------------------------------------------------------------------
-
-
-def from_pagerduty(url: str | None, incident: str) -> str:
-    """The card's line saying where the incident came from (mrkdwn)."""
-    return f"from PagerDuty: {link(url, mrkdwn(incident))}"
-
-
 # ---- shipshape pagerduty service|services ---------------------------------------------------
 PAGERDUTY_SERVICE_EXAMPLE = (
     "shipshape pagerduty service PF9KMXH service=checkout channel=C0123456789"
@@ -89,9 +78,9 @@ def pagerduty_bad_service(problem: str) -> str:
 
 def pagerduty_bad_channel(value: str) -> str:
     return (
-        f"{value!r} is not a Slack channel id. The command line cannot look a #name up without "
-        "Slack: give the id (in Slack, the channel's name > About, at the bottom: C followed "
-        f"by letters and digits), or channel=none; e.g. {PAGERDUTY_SERVICE_EXAMPLE}"
+        f"{value!r} is not a Slack channel. Give its id (in Slack, the channel's name > About, "
+        "at the bottom: C followed by letters and digits), its #name (looked up with "
+        f"SLACK_BOT_TOKEN), or channel=none; e.g. {PAGERDUTY_SERVICE_EXAMPLE}"
     )
 
 
