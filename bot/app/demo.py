@@ -37,6 +37,8 @@ from bot.recording import changes, deploys, incidents
 from bot.recording.deploys import DeployFacts, Source
 from bot.recording.incidents import IncidentFacts
 from bot.summary import build as summary
+from bot.teams import rules as teams
+from bot.teams import text as team_text
 from storage import pulse
 from storage import pulse_answers as answers
 from storage.db import Store
@@ -53,6 +55,13 @@ CHART_NAME = "trend.png"
 APPLICATION_ID = 0x53485044  # "SHPD"
 ENVIRONMENTS = ("production",)
 SERVICE_SHOWN = "payments"  # the service whose speed outran its stability
+# Teams do not map one-to-one to services: payments' team owns api too, and the two teams
+# share search (a service may be in several teams, and counts in each).
+TEAMS = (
+    ("commerce", ("api", "payments", "search")),
+    ("discovery", ("mobile-backend", "search", "web")),
+)
+TEAM_SHOWN = "commerce"
 MINUTE, HOUR, DAY = 60, 3_600, 86_400
 # The pulse survey of a made-up #dev channel: the demo never talks to Slack, so its round
 # is opened, answered and closed by the same code as the bot's, minus the DMs.
@@ -402,6 +411,8 @@ def create(directory: Path, config: Config) -> Path:
             store.migrate()
             _fill(store, plan())
             _pulse_round(store, config)
+            for name, services in TEAMS:
+                teams.set_team(store, name, services, NOW)
         finally:
             store.close()
     except (OSError, sqlite3.Error) as error:
@@ -416,20 +427,28 @@ def run(directory: Path, tz: str) -> Iterator[str]:
     create(directory, config)
     chart = path.parent / CHART_NAME
     services = [p.name for p in PROFILES]
-    yield app_text.demo_intro(services, WEEKS, show(NOW, tz))
+    yield app_text.demo_intro(services, len(TEAMS), WEEKS, show(NOW, tz))
     store = Store(path)
     try:
         window = parse("30d", NOW, tz)
-        for service, command in ((None, "/dora all 30d"), (SERVICE_SHOWN, "/dora payments 30d")):
+        shown = teams.find(store.db, TEAM_SHOWN)
+        for service, team, command in (
+            (None, None, "/dora all 30d"),
+            (SERVICE_SHOWN, None, f"/dora {SERVICE_SHOWN} 30d"),
+            (None, shown, f"/dora team={TEAM_SHOWN} 30d"),
+        ):
             report = build(
                 store.db,
                 window,
                 environments=ENVIRONMENTS,
                 environment=None,
                 service=service,
+                team=team,
                 tz=tz,
             )
             yield app_text.demo_heading(command) + "\n" + render(report, tz)
+        listed = [team_text.team_line(t.name, t.services) for t in teams.every(store.db)]
+        yield app_text.demo_heading("/dora teams") + "\n" + "\n".join(listed)
         deps = Deps(config=config, store=store, clock=FixedClock(NOW))
         week = summary.last_complete_week(NOW, tz)
         weekly = summary.build(deps, *week)

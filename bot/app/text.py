@@ -110,12 +110,12 @@ def bad_now(value: str) -> str:
     )
 
 
-def demo_intro(services: Sequence[str], weeks: int, as_of: str) -> str:
+def demo_intro(services: Sequence[str], teams: int, weeks: int, as_of: str) -> str:
     names = ", ".join(services[:-1]) + f" and {services[-1]}"
     return (
-        f"Shipshape demo: {weeks} weeks of made-up delivery history for {names}, and one "
-        f"closed pulse survey round, as of {as_of}. Below is what /dora answers in Slack, "
-        "then the weekly summary a subscribed channel gets."
+        f"Shipshape demo: {weeks} weeks of made-up delivery history for {names} in {teams} "
+        f"teams, and one closed pulse survey round, as of {as_of}. Below is what /dora answers "
+        "in Slack, then the weekly summary a subscribed channel gets."
     )
 
 

@@ -337,11 +337,33 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return cwd / "out", result.stdout
 
 
+def test_the_demo_team_report_counts_its_services_as_one(demo: tuple[Path, str]) -> None:
+    folder, out = demo
+    team = out.split("== /dora team=commerce 30d ==\n", 1)[1].split("\n\n== ", 1)[0]
+    assert team.startswith("Delivery health of the commerce team: api, payments, search;")
+    shown = re.search(r"(\d+) deployments on (\d+) deploy days", team)
+    assert shown is not None
+    conn = sqlite3.connect(folder / "demo.db")
+    try:
+        # The demo's 30 days end at its "now", 2026-11-23 12:00 UTC.
+        counted = conn.execute(
+            """SELECT count(*), count(DISTINCT substr(deployed_at, 1, 10)) FROM deploys
+               WHERE service IN ('api', 'payments', 'search') AND status = 'success'
+                 AND environment = 'production'
+                 AND deployed_at >= '2026-10-24T12:00:00Z'
+                 AND deployed_at < '2026-11-23T12:00:00Z'"""
+        ).fetchone()
+    finally:
+        conn.close()
+    assert (int(shown[1]), int(shown[2])) == counted
+
+
 def test_demo_shows_the_product_without_slack(demo: tuple[Path, str]) -> None:
     folder, out = demo
     for name in METRIC_NAMES:
         assert out.count(name) >= 2, name  # the organisation and one service
     assert "/dora all 30d" in out and "/dora payments 30d" in out
+    assert "commerce: api, payments, search\ndiscovery: mobile-backend, search, web" in out
     assert "manifest.yml" in out and "uv run shipshape serve" in out
     assert str(folder / "demo.db") in out
     png = (folder / "trend.png").read_bytes()
