@@ -163,11 +163,19 @@ def subscribe_twice(what: str, first: str, second: str) -> str:
 
 
 def subscription_schedule(
-    day: str, time: str, tz: str, service: str | None, team: str | None = None
+    day: str,
+    time: str,
+    tz: str,
+    service: str | None,
+    team: str | None = None,
+    scope: Scope | None = None,
 ) -> str:
+    """`scope`: the channel's, which a subscription naming no service or team follows."""
     which = f"{service} only" if service else "all services"
     if team:
         which = f"the {team} team's services"
+    elif not service and scope is not None and scope.kind != "all":
+        which = f"{scope_words(scope)}, as this channel's `/dora scope` says"
     return f"every {WEEKDAYS[day]} at {time} ({tz}), {which}"
 
 
@@ -663,10 +671,10 @@ def change_subscription(
         before = unsubscribe(deps, channel_id)
         if before is None:
             return None
-        text = unsubscribed(_schedule(before), user_id)
+        text = unsubscribed(_schedule(deps, before), user_id)
     else:
         sub, before = subscribe(deps, request, channel_id, user_id)
-        text = subscribed_text(sub, before, user_id, deps.clock.now())
+        text = subscribed_text(deps, sub, before, user_id)
     summary_schedule.sync(deps, client)
     return text
 
@@ -674,19 +682,20 @@ def change_subscription(
 # ---- reply -------------------------------------------------------------------------------
 
 
-def _schedule(sub: Subscription) -> str:
-    return subscription_schedule(sub.day, sub.time, sub.timezone, sub.service, sub.team)
+def _schedule(deps: Deps, sub: Subscription) -> str:
+    scope = teams.channel_scope(deps.store.db, sub.channel_id)
+    return subscription_schedule(sub.day, sub.time, sub.timezone, sub.service, sub.team, scope)
 
 
 def subscribed_text(
-    sub: Subscription, before: Subscription | None, user_id: str, now: pendulum.DateTime
+    deps: Deps, sub: Subscription, before: Subscription | None, user_id: str
 ) -> str:
-    upcoming = subscription_next(next_run(sub, now).format(NEXT_RUN_FORMAT))
+    upcoming = subscription_next(next_run(sub, deps.clock.now()).format(NEXT_RUN_FORMAT))
     if before is None or not before.enabled:
-        return subscribed(_schedule(sub), upcoming, user_id)
+        return subscribed(_schedule(deps, sub), upcoming, user_id)
     if before is sub:
-        return subscription_unchanged(_schedule(sub), upcoming)
-    return subscription_changed(_schedule(sub), _schedule(before), upcoming, user_id)
+        return subscription_unchanged(_schedule(deps, sub), upcoming)
+    return subscription_changed(_schedule(deps, sub), _schedule(deps, before), upcoming, user_id)
 
 
 def listing(deps: Deps) -> str:
@@ -696,7 +705,7 @@ def listing(deps: Deps) -> str:
     lines = [
         subscription_line(
             sub.channel_id,
-            _schedule(sub),
+            _schedule(deps, sub),
             None if sub.enabled else summary_text.disabled_reason(sub.disabled_reason or ""),
         )
         for sub in found

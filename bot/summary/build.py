@@ -168,10 +168,16 @@ def build(
 def for_channel(
     deps: Deps, year: int, week: int, channel: str | None, sub: Subscription | None
 ) -> Summary:
-    """The summary `channel` is subscribed to: its service's, its team's, or everyone's.
-    Raises bot.teams.rules.UnknownTeam when its team is gone."""
-    team = teams.find(deps.store.db, sub.team) if sub and sub.team else None
-    return build(deps, year, week, sub.service if sub else None, channel, team)
+    """The summary `channel` is subscribed to: its service's or its team's; a subscription
+    that names neither follows the channel's `/dora scope`, as a plain `/dora` there does
+    (everyone's without one). Raises bot.teams.rules.UnknownTeam when its team is gone."""
+    service, team_name = (sub.service, sub.team) if sub else (None, None)
+    if sub and not (service or team_name) and channel is not None:
+        scope = teams.channel_scope(deps.store.db, channel)
+        service = scope.name if scope.kind == "service" else None
+        team_name = scope.name if scope.kind == "team" else None
+    team = teams.find(deps.store.db, team_name) if team_name else None
+    return build(deps, year, week, service, channel, team)
 
 
 def _where_to_look(

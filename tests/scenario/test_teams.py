@@ -309,6 +309,36 @@ def test_a_team_subscription_posts_the_teams_summary(teamed: Bot) -> None:
     assert upload["bytes"].startswith(b"\x89PNG")
 
 
+def test_a_plain_subscription_in_a_scoped_channel_follows_the_scope(teamed: Bot) -> None:
+    assert teamed.server.summaries_caught_up.wait(10)
+    dora(teamed, "scope team=platform", user=ADMIN)
+    before = len(teamed.slack.calls_to("chat.postMessage"))
+    reply = teamed.command("/dora", "subscribe", user=ADMIN, channel=PAY)
+    assert reply.status == 200 and reply.body == "", reply.body
+    (confirmation,) = teamed.slack.wait_for("chat.postMessage", before + 1)[before:]
+    settle(teamed)
+    assert (
+        "(Europe/Berlin), the `platform` team, as this channel's `/dora scope` says"
+        in (confirmation["text"])
+    )
+    (row,) = table(teamed, "subscriptions")
+    assert (row["service"], row["team"]) == (None, None)  # the scope decides when it posts
+
+    teamed.clock.set(FIRST_RUN)
+    job = teamed.server.scheduler.get_job(f"summary:{PAY}")
+    assert job is not None
+    job.func(*job.args)
+    (post,) = [
+        c for c in teamed.slack.calls_to("chat.postMessage")
+        if c["text"].startswith("Weekly summary 2026-W48")
+    ]  # fmt: skip
+    assert post["blocks"][0]["text"]["text"] == "Weekly summary 2026-W48: platform team: web"
+    shown = "\n".join(b["text"]["text"] for b in post["blocks"] if b["type"] == "section")
+    # W48: web's deploy of the 24th only, and web's open incident; api's are not platform's.
+    assert "*Deployment frequency*: 1 (1.0 a week)" in shown
+    assert "Web down" in shown and "api: something broke" not in shown
+
+
 def test_a_subscription_for_an_unknown_team_stores_nothing(teamed: Bot) -> None:
     assert dora(teamed, "subscribe team=billing", user=ADMIN).text.startswith(
         ":warning: There is no team `billing`. Teams: `payments`, `platform`."
