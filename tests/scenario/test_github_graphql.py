@@ -11,7 +11,6 @@ for record, byte for byte in `shipshape export` and `report --json`.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +23,6 @@ from bot.config import Config
 from bot.core.clock import FixedClock
 from bot.core.windows import between
 from bot.deps import Deps
-from bot.sources.github import api as github_api
 from bot.sources.github import sync as github_sync
 from storage import github
 from storage.db import Store
@@ -35,6 +33,7 @@ from tests.scenario.test_github_sync import (
     NOW,
     TZ,
     H,
+    assert_a_stop_ends_the_wait,
     basic_history,
     deploy_of,
     lead_time,
@@ -396,14 +395,7 @@ def test_a_spent_budget_in_a_403_stops_clearly(deps: Deps, fake: FakeGitHub) -> 
 def test_a_rate_limit_wait_ends_when_the_server_stops(deps: Deps, fake: FakeGitHub) -> None:
     paged_history(fake)
     fake.graphql_error("rate_limited", reset_in=30, after=1)  # within the minute it waits
-    calls = github_api.Calls()
-    timer = threading.Timer(0.2, calls.stop.set)  # as Server.stop() does
-    timer.start()
-    began = time.monotonic()
-    with pytest.raises(github_api.Stopped):
-        github_sync.sync(deps, "acme/app", calls=calls)
-    assert time.monotonic() - began < 5
-    assert github.settings(deps.store.db, "acme/app").synced_at == "2026-08-26T12:00:00Z"
+    assert_a_stop_ends_the_wait(deps)
 
 
 # ---- GraphQL unavailable: REST --------------------------------------------------------------

@@ -437,9 +437,9 @@ def test_calls_count_every_answered_request(fake: FakeGitHub) -> None:
     assert calls.made == len(fake.requests) == 3
 
 
-def test_a_rate_limit_wait_ends_when_the_server_stops(deps: Deps, fake: FakeGitHub) -> None:
-    basic_history(fake)
-    fake.limit("/deployments$", retry_after=30)  # within the minute a sync waits
+def assert_a_stop_ends_the_wait(deps: Deps) -> None:
+    """A sync waiting out a rate limit returns within moments of the server's stop, and
+    stores nothing past its cursor: the next run starts where this one began."""
     calls = github_api.Calls()
     timer = threading.Timer(0.2, calls.stop.set)  # as Server.stop() does
     timer.start()
@@ -447,5 +447,10 @@ def test_a_rate_limit_wait_ends_when_the_server_stops(deps: Deps, fake: FakeGitH
     with pytest.raises(github_api.Stopped):
         github_sync.sync(deps, "acme/app", calls=calls)
     assert time.monotonic() - began < 5
-    # Nothing was stored past the cursor: the next run starts where this one began.
     assert github.settings(deps.store.db, "acme/app").synced_at == "2026-08-26T12:00:00Z"
+
+
+def test_a_rate_limit_wait_ends_when_the_server_stops(deps: Deps, fake: FakeGitHub) -> None:
+    basic_history(fake)
+    fake.limit("/deployments$", retry_after=30)  # within the minute a sync waits
+    assert_a_stop_ends_the_wait(deps)

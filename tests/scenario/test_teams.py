@@ -273,6 +273,19 @@ def test_app_home_stays_within_slacks_limit_with_many_teams(history: Bot) -> Non
 # ---- a team's weekly summary ------------------------------------------------------------------
 
 
+def first_run_summary(bot: Bot) -> dict[str, Any]:
+    """Run #payments' summary job at its first run, as the scheduler does; its post."""
+    bot.clock.set(FIRST_RUN)
+    job = bot.server.scheduler.get_job(f"summary:{PAY}")
+    assert job is not None
+    job.func(*job.args)
+    (post,) = [
+        c for c in bot.slack.calls_to("chat.postMessage")
+        if c["text"].startswith("Weekly summary 2026-W48")
+    ]  # fmt: skip
+    return post
+
+
 def test_a_team_subscription_posts_the_teams_summary(teamed: Bot) -> None:
     assert teamed.server.summaries_caught_up.wait(10)
     before = len(teamed.slack.calls_to("chat.postMessage"))
@@ -288,14 +301,7 @@ def test_a_team_subscription_posts_the_teams_summary(teamed: Bot) -> None:
     assert (row["service"], row["team"]) == (None, "payments")
     assert "the payments team's services" in dora(teamed, "subscriptions").text
 
-    teamed.clock.set(FIRST_RUN)
-    job = teamed.server.scheduler.get_job(f"summary:{PAY}")
-    assert job is not None
-    job.func(*job.args)
-    (post,) = [
-        c for c in teamed.slack.calls_to("chat.postMessage")
-        if c["text"].startswith("Weekly summary 2026-W48")
-    ]  # fmt: skip
+    post = first_run_summary(teamed)
     title = "Weekly summary 2026-W48: payments team: api, checkout, ledger"
     assert post["channel"] == PAY
     assert post["blocks"][0]["text"]["text"] == title
@@ -324,14 +330,7 @@ def test_a_plain_subscription_in_a_scoped_channel_follows_the_scope(teamed: Bot)
     (row,) = table(teamed, "subscriptions")
     assert (row["service"], row["team"]) == (None, None)  # the scope decides when it posts
 
-    teamed.clock.set(FIRST_RUN)
-    job = teamed.server.scheduler.get_job(f"summary:{PAY}")
-    assert job is not None
-    job.func(*job.args)
-    (post,) = [
-        c for c in teamed.slack.calls_to("chat.postMessage")
-        if c["text"].startswith("Weekly summary 2026-W48")
-    ]  # fmt: skip
+    post = first_run_summary(teamed)
     assert post["blocks"][0]["text"]["text"] == "Weekly summary 2026-W48: platform team: web"
     shown = "\n".join(b["text"]["text"] for b in post["blocks"] if b["type"] == "section")
     # W48: web's deploy of the 24th only, and web's open incident; api's are not platform's.
