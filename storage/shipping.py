@@ -71,13 +71,33 @@ def ship(db: sqlite_utils.Database, deploy: Deploy, production: Sequence[str]) -
         (deploy.id, deploy.repo, upto),
     ).rowcount
     # A deploy that arrives late (an older GitHub status, a back-dated /deploy) takes its
-    # changes back from the later deploys that claimed them meanwhile.
-    later, params = _later_shipping(deploy, production)
+    # changes back from the later deploys that claimed them meanwhile. Those changes lie
+    # above the position of any earlier deploy (each change up to it belongs to that deploy
+    # or one before), so only rows from there up to `upto` are read, each checking its own
+    # deploy by primary key. Listing every later deploy instead cost a sync of N deploys,
+    # whose commits arrive after its deploys, N^2/2 index probes: 10,000 took a minute.
+    # `+repo` keeps SQLite on the id range: by the (repo, sha) index it read the whole
+    # repository's changes instead.
+    floor = _floor(db, deploy, production)
     shipped += db.conn.execute(
-        f"UPDATE changes SET deploy_id = ? WHERE id <= ? AND deploy_id IN ({later})",
-        (deploy.id, upto, *params),
-    ).rowcount
+        f"""UPDATE changes SET deploy_id = ?
+            WHERE id > ? AND id <= ? AND +repo = ? AND deploy_id IS NOT NULL
+              AND EXISTS (SELECT 1 FROM deploys d
+                          WHERE d.id = changes.deploy_id AND d.repo = ? AND d.status = 'success'
+                            AND d.environment IN ({_marks(production)})
+                            AND (d.deployed_at > ? OR (d.deployed_at = ? AND d.id > ?)))""",
+        (deploy.id, floor, upto, deploy.repo, deploy.repo, *production,
+         deploy.deployed_at, deploy.deployed_at, deploy.id),
+    ).rowcount  # fmt: skip
     return shipped
+
+
+def _floor(db: sqlite_utils.Database, deploy: Deploy, production: Sequence[str]) -> int:
+    """The position of an earlier deploy of the repository (0 when none is known): no
+    change at or below it belongs to a deploy later than `deploy`."""
+    sha = previous_shipped_sha(db, deploy, production)
+    found = position(db, deploy.repo, sha) if deploy.repo and sha else None
+    return found or 0
 
 
 def unship(db: sqlite_utils.Database, deploy: Deploy, production: Sequence[str]) -> None:

@@ -9,11 +9,14 @@ after it in push order.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlite_utils
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from storage import deploys, shipping
 from storage.db import Store
@@ -50,6 +53,7 @@ def deploy(
     env: str = "production",
     repo: str = REPO,
     short: bool = False,
+    key: str = "",
 ) -> Deploy:
     sha = SHAS[sha_of][:7] if short else SHAS[sha_of]
     values: dict[str, Any] = {
@@ -60,7 +64,7 @@ def deploy(
         "status": status,
         "deployed_at": at,
         "source": "slack",
-        "source_key": f"{sha_of}-{at}-{env}-{status}",
+        "source_key": f"{sha_of}-{at}-{env}-{status}{key}",
         "created_at": at,
     }
     with store.write() as db:
@@ -201,3 +205,62 @@ def test_compare_results_link_exactly_the_commits_of_their_deploy(store: Store) 
         )  # fmt: skip
     assert new == 2
     assert owners(store) == {1: first.id, 2: None, 3: None, 4: branch.id, 5: branch.id}
+
+
+# ---- every arrival order against the rule itself ---------------------------------------------
+
+DEPLOYS = st.lists(
+    st.tuples(
+        st.integers(1, 6),  # the commit deployed
+        st.integers(10, 14),  # the day: ties happen, and are broken by id
+        st.sampled_from(["success", "success", "failed"]),
+        st.sampled_from(["production", "production", "staging"]),
+        st.booleans(),  # a short sha
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    deploys=DEPLOYS,
+    cuts=st.sets(st.integers(2, 6)),
+    slots=st.lists(st.integers(0, 6), min_size=6, max_size=6),
+)
+def test_every_arrival_order_gives_each_change_to_the_first_deploy_at_or_after_it(
+    tmp_path_factory: pytest.TempPathFactory,
+    deploys: list[tuple[int, int, str, str, bool]],
+    cuts: set[int],
+    slots: list[int],
+) -> None:
+    # c1..c6 pushed in batches, in history order, each batch arriving before the deploy at
+    # its slot (or after all of them); deploys arrive in the order drawn.
+    bounds = [1, *sorted(cuts), 7]
+    batches = [tuple(range(a, b)) for a, b in pairwise(bounds)]
+    arrivals: list[tuple[str, Any]] = [("deploy", d) for d in deploys]
+    for offset, (slot, batch) in enumerate(zip(sorted(slots), batches, strict=False)):
+        arrivals.insert(min(slot, len(deploys)) + offset, ("push", batch))
+    store = Store(tmp_path_factory.mktemp("ship") / "shipping.db")
+    store.migrate()
+    try:
+        made: list[tuple[Deploy, int]] = []
+        for n, (kind, what) in enumerate(arrivals):
+            if kind == "push":
+                push(store, *what)
+                continue
+            sha_of, day, status, env, short = what
+            at = f"2026-11-{day}T10:00:00Z"
+            made.append(
+                (deploy(store, sha_of, at, status=status, env=env, short=short, key=f"#{n}"),
+                 sha_of)
+            )  # fmt: skip
+        shipping_ones = sorted(
+            ((d.deployed_at, d.id, n) for d, n in made
+             if d.status == "success" and d.environment in PRODUCTION),
+        )  # fmt: skip
+        expected = {
+            n: next((i for _, i, at in shipping_ones if at >= n), None) for n in range(1, 7)
+        }
+        assert owners(store) == expected
+    finally:
+        store.close()
