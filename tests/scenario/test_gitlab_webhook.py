@@ -459,6 +459,26 @@ def test_an_incident_is_posted_to_the_projects_channel(lab: Bot, slack: FakeSlac
     assert len(slack.calls_to("chat.postMessage")) == 1  # one card, kept true
 
 
+def test_a_posted_card_is_kept_true_after_the_channel_is_unmapped(
+    lab: Bot, slack: FakeSlack
+) -> None:
+    save_project(lab, PROJECT, channel_id="C0INCIDENT")
+    created = "2026-11-20T15:00:00.000Z"
+    ok(deliver(lab, "Issue Hook", issue("zulip_issue_hook__incident_created", created_at=created)))
+    slack.wait_for("chat.postMessage")
+    assert lab.server.wait_idle()
+    (row,) = lab.rows("incidents")
+    save_project(lab, PROJECT, channel_id=None)  # no new cards; the one posted stays true
+    closed = issue(
+        "zulip_issue_hook__incident_closed", id=191200846, created_at=created,
+        closed_at="2026-11-20T15:30:00.000Z",
+    )  # fmt: skip
+    ok(deliver(lab, "Issue Hook", closed))
+    [update] = slack.wait_for("chat.update")
+    assert (update["channel"], update["ts"]) == ("C0INCIDENT", row["message_ts"])
+    assert "resolved after 30m" in update["text"]
+
+
 def test_an_incident_of_an_unmapped_project_posts_nothing(lab: Bot, slack: FakeSlack) -> None:
     ok(deliver(lab, "Issue Hook", example("zulip_issue_hook__incident_created")))
     assert lab.server.wait_idle()

@@ -83,7 +83,8 @@ class IssueEvent:
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What a delivery changed, for the HTTP reply and the logs. `incident` is an incident
-    it opened or changed, and `channel_id` where the project's incidents are posted."""
+    it opened or changed whose card to post or update (None when it has no card and no
+    channel to post one in), and `channel_id` where the project's incidents are posted."""
 
     summary: str
     incident: int | None = None
@@ -163,4 +164,5 @@ def issue(
         summary = f"incident #{found.id} reopened"
     if summary is None:
         return Outcome(f"incident #{found.id} unchanged")
-    return Outcome(summary, incident=found.id, channel_id=settings.channel_id)
+    shown = found.id if settings.channel_id or found.message_ts else None
+    return Outcome(summary, incident=shown, channel_id=settings.channel_id)

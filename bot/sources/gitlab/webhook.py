@@ -261,7 +261,7 @@ class GitLabWebhook:
             log.info("gitlab %s %s: redelivery, nothing changed", event, delivery)
             return respond(start_response, "200 OK", {"duplicate": True})
         log.info("gitlab %s %s: %s", event, delivery, outcome.summary)
-        if outcome.incident is not None and outcome.channel_id and self.post_incident:
+        if outcome.incident is not None and self.post_incident:
             post, incident, channel = self.post_incident, outcome.incident, outcome.channel_id
             after_answer(
                 self.executor, lambda: post(incident, channel), f"incident #{incident}'s card"

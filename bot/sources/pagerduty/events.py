@@ -51,7 +51,8 @@ class IncidentEvent:
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What an event changed, for the HTTP reply, the logs and the channel: `incident_id` is
-    the incident whose card to post (`posted` False) or update, in `channel_id`."""
+    the incident whose card to post (`posted` False) or update, in `channel_id`; None when
+    it has no card and no channel to post one in, so nothing runs after the answer."""
 
     summary: str
     incident_id: int | None = None
@@ -151,4 +152,5 @@ def record(
         summary = f"incident #{found.id} reopened"
     elif created:
         summary = f"incident #{found.id} opened"
-    return Outcome(summary, found.id, created, channel)
+    shown = found.id if channel or found.message_ts else None
+    return Outcome(summary, shown, created, channel)
