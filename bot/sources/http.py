@@ -155,19 +155,22 @@ def opening(environ: dict[str, Any], secret: str | None, words: Words) -> Answer
 def write_once(
     store: Store,
     name: str,
+    claim: Callable[[sqlite_utils.Database], bool],
     work: Callable[[sqlite_utils.Database], T],
     words: Words,
     *,
     wait: float = WRITE_SECONDS,
     keep: tuple[type[Exception], ...] = (),
 ) -> T:
-    """`work` in one write transaction (a delivery's claim and its records together), or an
-    Answer with nothing stored: 400 naming the field a mapping could not read, 503 with
+    """A delivery's `claim` of its id and its `work` in one write transaction, or an Answer
+    with nothing stored: 200 `{"duplicate": true}` when the id was claimed before (a
+    redelivery changes nothing), 400 naming the field a mapping could not read, 503 with
     Retry-After when the database stays busy past `wait`, 500 for an error of ours. `keep`:
     exceptions the caller answers itself (also with nothing stored). `name` is for the log."""
     try:
         with store.write(wait=wait) as db:
-            return work(db)
+            if claim(db):
+                return work(db)
     except keep:
         raise
     except BadPayload as error:
@@ -185,3 +188,5 @@ def write_once(
         # Rolled back with its claim: sending it again once the cause is fixed records it.
         log.exception("%s: failed, nothing stored", name)
         raise Answer("500 Internal Server Error", {"error": words.failed}) from None
+    log.info("%s: redelivery, nothing changed", name)
+    raise Answer("200 OK", {"duplicate": True})

@@ -279,18 +279,16 @@ class GitHubWebhook:
     ) -> list[bytes]:
         now = utc_text(self.deps.clock.now())
 
-        def work(db: sqlite_utils.Database) -> Outcome | None:
-            if not github.claim_delivery(db, delivery, event, now):
-                return None
-            return handler(db, payload, self.deps, now)
-
         try:
-            outcome = write_once(self.deps.store, f"github {event} {delivery}", work, WORDS)
+            outcome = write_once(
+                self.deps.store,
+                f"github {event} {delivery}",
+                lambda db: github.claim_delivery(db, delivery, event, now),
+                lambda db: handler(db, payload, self.deps, now),
+                WORDS,
+            )
         except Answer as answer:
             return answer.respond(start_response)
-        if outcome is None:
-            log.info("github %s %s: redelivery, nothing changed", event, delivery)
-            return respond(start_response, "200 OK", {"duplicate": True})
         log.info("github %s %s: %s", event, delivery, outcome.summary)
         if outcome.needs_commits is not None and github_api.configured(self.deps.config):
             self._fetch_commits_later(outcome.needs_commits)

@@ -248,18 +248,16 @@ class GitLabWebhook:
     ) -> list[bytes]:
         now = utc_text(self.deps.clock.now())
 
-        def work(db: sqlite_utils.Database) -> Outcome | None:
-            if not sources.claim_delivery(db, events.SOURCE, delivery, now):
-                return None
-            return handler(db, payload, self.deps, now)
-
         try:
-            outcome = write_once(self.deps.store, f"gitlab {event} {delivery}", work, WORDS)
+            outcome = write_once(
+                self.deps.store,
+                f"gitlab {event} {delivery}",
+                lambda db: sources.claim_delivery(db, events.SOURCE, delivery, now),
+                lambda db: handler(db, payload, self.deps, now),
+                WORDS,
+            )
         except Answer as answer:
             return answer.respond(start_response)
-        if outcome is None:
-            log.info("gitlab %s %s: redelivery, nothing changed", event, delivery)
-            return respond(start_response, "200 OK", {"duplicate": True})
         log.info("gitlab %s %s: %s", event, delivery, outcome.summary)
         if outcome.incident is not None and self.post_incident:
             post, incident, channel = self.post_incident, outcome.incident, outcome.channel_id

@@ -17,8 +17,6 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from typing import Any
 
-import sqlite_utils
-
 from bot.core.moments import utc_text
 from bot.deps import Deps
 from bot.sources.fields import BadPayload, Fields
@@ -125,14 +123,15 @@ class PagerDutyWebhook:
         name = f"pagerduty {event.event_type} {event.event_id}"
         now = utc_text(self.deps.clock.now())
 
-        def work(db: sqlite_utils.Database) -> Outcome | None:
-            if not sources.claim_delivery(db, SOURCE, event.event_id, now):
-                return None
-            return events.record(db, event, self.deps.config.production_environments, now)
-
         try:
             outcome = write_once(
-                self.deps.store, name, work, WORDS, wait=WRITE_SECONDS, keep=(NothingToStore,)
+                self.deps.store,
+                name,
+                lambda db: sources.claim_delivery(db, SOURCE, event.event_id, now),
+                lambda db: events.record(db, event, self.deps.config.production_environments, now),
+                WORDS,
+                wait=WRITE_SECONDS,
+                keep=(NothingToStore,),
             )
         except NothingToStore:
             # Rolled back with its claim: nothing of it is kept.
@@ -143,9 +142,6 @@ class PagerDutyWebhook:
             )
         except Answer as answer:
             return answer.respond(start_response)
-        if outcome is None:
-            log.info("%s: redelivery, nothing changed", name)
-            return respond(start_response, "200 OK", {"duplicate": True})
         log.info("%s: %s", name, outcome.summary)
         self._announce_later(outcome)
         return respond(start_response, "200 OK", {"ok": True, "result": outcome.summary})
